@@ -1,0 +1,54 @@
+"""An on-disk cache of model calls: same model + messages + limits -> the same answer, no new call."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+from .llm import LLM, Completion
+
+
+class CachedLLM:
+    """Wraps any LLM; a hit returns the stored completion marked `cached=True` (and costs nothing)."""
+
+    def __init__(self, inner: LLM, directory: str | Path):
+        self.inner = inner
+        self.directory = Path(directory)
+        self.name = inner.name
+        self.context_window = inner.context_window
+        self.small = inner.small
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def key(self, messages: list[dict], max_tokens: int) -> str:
+        blob = json.dumps([self.name, messages, max_tokens], ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def complete(self, messages: list[dict], max_tokens: int) -> Completion:
+        key = self.key(messages, max_tokens)
+        path = self.directory / key[:2] / f"{key}.json"
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            return Completion(**{**data, "cached": True, "cost": 0.0})
+        except (OSError, ValueError, TypeError):
+            pass  # a miss, or a damaged entry that the next write replaces
+        result = self.inner.complete(messages, max_tokens)
+        _atomic_write(path, json.dumps(asdict(result), ensure_ascii=False))
+        return result
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,148 @@
+"""The command line: parse options, call one core function, show progress, map errors to exit codes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from . import __version__
+from .errors import PaperReaderError
+
+app = typer.Typer(
+    help="Turn a research paper (PDF) into structured, cited reading notes.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # a traceback must never print an API key
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+err = Console(stderr=True, highlight=False)
+
+READ_HELP = """Read one paper and write its ten-question notes (Markdown). Prints the note's path.
+
+[b]Examples[/b]
+
+  paper-reader read examples/epigenetic_smoking_cc_by.pdf
+
+  paper-reader read paper.pdf -o notes/ --model gpt-4o-mini --lang zh
+
+  OPENAI_API_BASE=http://127.0.0.1:8000/v1 paper-reader read paper.pdf --model openai/my-model
+
+  paper-reader read paper.pdf -o - > note.md
+"""
+
+
+def _version(value: bool):
+    if value:
+        typer.echo(f"paper-reader {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Show the version and exit."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show library logs on stderr."),
+):
+    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command(help=READ_HELP)
+def read(
+    paper: Path = typer.Argument(..., help="The paper: a PDF file."),
+    output: Optional[str] = typer.Option(None, "--output", "-o",
+                                         help="Folder for the note, a .md file, or - for stdout. [default: .]"),
+    model: Optional[str] = typer.Option(None, "--model", "-m",
+                                        help="Any litellm model string, e.g. gpt-4o-mini, ollama/llama3.1. "
+                                             "[default: the embedded SmolLM2-135M, offline]"),
+    lang: Optional[str] = typer.Option(None, "--lang", "-l", help="Language of headings and answers: en or zh."),
+    template: Optional[Path] = typer.Option(None, "--template", "-t", help="Your own question set (YAML)."),
+    note_template: Optional[Path] = typer.Option(None, "--note-template",
+                                                 help="Your own Markdown template (jinja2)."),
+    concurrency: Optional[int] = typer.Option(None, "--concurrency", "-j", min=1,
+                                              help="Model calls in flight at once. [default: 4]"),
+    context_window: Optional[int] = typer.Option(None, "--context-window", min=512,
+                                                 help="Override the model's context size in tokens."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds per model call. [default: 300]"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse or store model answers."),
+    force: bool = typer.Option(False, "--force", "-f", help="Replace an existing note."),
+):
+    from .core import read as core_read
+    from .settings import load_settings
+
+    flags = dict(output=output, model=model, lang=lang, concurrency=concurrency,
+                 context_window=context_window, timeout=timeout,
+                 template=str(template) if template else None,
+                 note_template=str(note_template) if note_template else None,
+                 cache=False if no_cache else None)
+    started = time.monotonic()
+    with _errors():
+        settings = load_settings(flags)
+        _warn_if_embedded(settings.model)
+        with _progress() as progress:
+            result = core_read(paper, settings, progress=progress, force=force)
+    u = result.notes.usage
+    err.print(f"[dim]{time.monotonic() - started:.1f}s, {u.calls} model calls ({u.cached} cached), "
+              f"{u.input_tokens:,} tokens in, {u.output_tokens:,} out, ${u.cost:.4f}[/dim]")
+    if result.path is None:
+        sys.stdout.write(result.markdown)
+    else:
+        typer.echo(str(result.path))
+
+
+def _warn_if_embedded(model: str) -> None:
+    from .llm import EMBEDDED_MODEL
+
+    if model == EMBEDDED_MODEL:
+        err.print("[yellow]Using the embedded SmolLM2-135M model (offline, tiny): the notes will be rough. "
+                  "For real notes choose a model, e.g. --model gpt-4o-mini with OPENAI_API_KEY set, "
+                  "or --model ollama/llama3.1.[/yellow]")
+
+
+class _errors:
+    """Turn a PaperReaderError into one red line on stderr and exit 1; Ctrl-C exits 130."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if isinstance(exc, PaperReaderError):
+            err.print(f"[red]Error: {exc}[/red]", soft_wrap=True)
+            raise typer.Exit(1)
+        if isinstance(exc, KeyboardInterrupt):
+            err.print("[red]Interrupted: nothing was written.[/red]")
+            raise typer.Exit(130)
+        return False
+
+
+class _progress:
+    """A rich progress display on stderr fed by the pipeline's (stage, detail, done, total) reports."""
+
+    def __enter__(self):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._bar = Progress(TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(),
+                             TimeElapsedColumn(), TextColumn("[dim]{task.fields[detail]}"),
+                             console=err, transient=True)
+        self._bar.__enter__()
+        self._tasks: dict[str, int] = {}
+        return self
+
+    def __call__(self, stage: str, detail: str, done: int, total: int) -> None:
+        if stage not in self._tasks:
+            self._tasks[stage] = self._bar.add_task(stage, total=total, detail=detail)
+        self._bar.update(self._tasks[stage], completed=done, total=total, detail=detail[:50])
+
+    def __exit__(self, *exc):
+        self._bar.__exit__(*exc)
+        return False
+
+
+def main():
+    app()

@@ -1,0 +1,61 @@
+"""The library entry point: one paper in, one note out. The CLI is a thin layer over this."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cache import CachedLLM
+from .document import Paper
+from .errors import OutputError
+from .llm import LLM, LiteLLM
+from .pipeline import Notes, Progress, make_notes
+from .reader import read_paper
+from .render import note_filename, render_notes, write_atomic
+from .settings import Settings
+from .template import load_questions
+
+
+@dataclass
+class ReadResult:
+    notes: Notes
+    markdown: str
+    path: Path | None  # None when the note went to stdout
+
+
+def open_model(settings: Settings) -> LLM:
+    """The configured model, behind the on-disk cache unless caching is off."""
+    model: LLM = LiteLLM(settings.model, context_window=settings.context_window, timeout=settings.timeout)
+    return CachedLLM(model, settings.cache_path()) if settings.cache else model
+
+
+def note_path(paper: Paper, output: str) -> Path | None:
+    """Where the note goes: a folder (named by title), an explicit .md file, or None for stdout."""
+    if output == "-":
+        return None
+    out = Path(output)
+    if out.suffix.lower() == ".md":
+        return out
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} exists and is not a folder. Give a folder or a .md file with -o.")
+    return out / note_filename(paper.title)
+
+
+def read(source: str | Path, settings: Settings, model: LLM | None = None,
+         progress: Progress | None = None, force: bool = False) -> ReadResult:
+    """Read a paper and write its note; `model` is injectable (tests pass a fake)."""
+    report = progress or (lambda *a: None)
+    questions = load_questions(settings.template)
+    report("read", str(source), 0, 1)
+    paper = read_paper(source)
+    report("read", paper.title, 1, 1)
+    path = note_path(paper, settings.output)
+    if path is not None and path.exists() and not force:
+        raise OutputError(f"{path} already exists. Pass --force to replace it.")
+    llm = model or open_model(settings)
+    notes = make_notes(paper, questions, llm, lang=settings.lang,
+                       concurrency=settings.concurrency, progress=progress)
+    markdown = render_notes(notes, settings.note_template)
+    if path is not None:
+        write_atomic(path, markdown, force=force)
+    return ReadResult(notes, markdown, path)

@@ -1,0 +1,85 @@
+"""Typed values that pass between reading a paper and thinking about it.
+
+Nothing here knows about language models: a `Paper` is what the PDF says, with page numbers kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Line:
+    """One visual line of a page, as rebuilt from the PDF's text runs."""
+
+    page: int  # 1-based
+    text: str
+    size: float = 0.0  # largest font size on the line, in points
+    bold: bool = False
+
+
+@dataclass
+class Section:
+    """A heading and the text under it (up to the next heading of any level)."""
+
+    title: str
+    level: int = 1  # 1 = top level
+    number: str | None = None  # "3.2", "A.1", or None for unnumbered headings
+    first_page: int = 1
+    last_page: int = 1  # end of this section's subtree
+    text: str = ""
+    kind: str = "other"  # abstract, introduction, related_work, method, ... (see sections.KINDS)
+    spans: list[tuple[int, str]] = field(default_factory=list)  # (page, text) runs of `text`
+
+    @property
+    def label(self) -> str:
+        """How answers cite it: "§3.2" for numbered sections, the title otherwise."""
+        return f"§{self.number}" if self.number else self.title
+
+    @property
+    def pages(self) -> str:
+        if self.first_page == self.last_page:
+            return f"p. {self.first_page}"
+        return f"pp. {self.first_page}–{self.last_page}"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One entry of the paper's bibliography."""
+
+    text: str
+    key: str | None = None  # "12" for a numbered list, None for author-year lists
+    arxiv: str | None = None
+    doi: str | None = None
+
+
+@dataclass
+class Paper:
+    """A paper as read from its PDF: metadata, pages, sections and references."""
+
+    source: str
+    title: str
+    authors: list[str] = field(default_factory=list)
+    year: int | None = None
+    abstract: str = ""
+    arxiv_id: str | None = None
+    pages: list[str] = field(default_factory=list)  # cleaned text per page, pages[0] is page 1
+    sections: list[Section] = field(default_factory=list)  # reading order, flat, with levels
+    references: list[Reference] = field(default_factory=list)
+    section_source: str = "outline"  # "outline" or "detected"
+
+    @property
+    def page_count(self) -> int:
+        return len(self.pages)
+
+    @property
+    def full_text(self) -> str:
+        return "\n\n".join(s.text for s in self.sections if s.text)
+
+    def find_section(self, label: str) -> Section | None:
+        """The section with this number ("3.2"), label ("§3.2") or title (case-insensitive)."""
+        want = label.strip().lstrip("§").strip().lower()
+        for s in self.sections:
+            if (s.number and s.number.lower() == want) or s.title.lower() == want:
+                return s
+        return None

