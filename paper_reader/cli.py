@@ -55,6 +55,7 @@ def main_options(
 
 @app.command(help=READ_HELP)
 def read(
+    ctx: typer.Context,
     paper: Path = typer.Argument(..., help="The paper: a PDF file."),
     output: Optional[str] = typer.Option(None, "--output", "-o",
                                          help="Folder for the note, a .md file, or - for stdout. [default: .]"),
@@ -84,9 +85,11 @@ def read(
     started = time.monotonic()
     with _errors():
         settings = load_settings(flags)
-        _warn_if_embedded(settings.model)
+        if not ctx.obj:
+            _warn_if_embedded(settings.model)
         with _progress() as progress:
-            result = core_read(paper, settings, progress=progress, force=force)
+            result = core_read(paper, settings, model=_injected_model(ctx, settings),
+                               progress=progress, force=force)
     u = result.notes.usage
     err.print(f"[dim]{time.monotonic() - started:.1f}s, {u.calls} model calls ({u.cached} cached), "
               f"{u.input_tokens:,} tokens in, {u.output_tokens:,} out, ${u.cost:.4f}[/dim]")
@@ -94,6 +97,12 @@ def read(
         sys.stdout.write(result.markdown)
     else:
         typer.echo(str(result.path))
+
+
+def _injected_model(ctx: typer.Context, settings):
+    """A model passed in by the caller (`app(obj={"open_model": ...})`), e.g. a fake in tests."""
+    factory = (ctx.obj or {}).get("open_model") if isinstance(ctx.obj, dict) else None
+    return factory(settings) if factory else None
 
 
 def _warn_if_embedded(model: str) -> None:

@@ -136,7 +136,7 @@ def _transient_message(name: str, exc: Exception, tries: int) -> str:
         return f"{name}: rate limited after {tries} tries. Wait and re-run (finished calls are cached), or lower --concurrency."
     if kind == "Timeout":
         return f"{name}: no answer within the timeout after {tries} tries. Re-run, or raise --timeout."
-    if kind == "APIConnectionError":
+    if kind == "APIConnectionError" or "connection error" in str(exc).lower():
         return f"{name}: cannot reach the model server after {tries} tries ({_short(exc)}). Check the network or OPENAI_API_BASE."
     return f"{name}: the model server failed {tries} times ({_short(exc)}). Re-run later; finished calls are cached."
 

@@ -11,7 +11,7 @@ from typing import Callable
 
 from .document import Paper, Section
 from .errors import ModelError
-from .evidence import Chunk, chunk_section, pick_evidence
+from .evidence import Chunk, chunk_section, pick_evidence, sentences
 from .llm import LLM, Completion
 from .parse import check_citations, clean_answer, content_words, grounded
 from .prompts import render
@@ -99,7 +99,9 @@ def make_notes(paper: Paper, questions: QuestionSet, model: LLM, lang: str = "en
     started = time.monotonic()
     report = progress or (lambda *a: None)
     usage = Usage()
-    sections = [s for s in paper.sections if s.kind not in SKIP_KINDS and s.text.strip()]
+    # title-and-authors front matter says nothing worth a call once an abstract follows it
+    sections = [s for s in paper.sections if s.kind not in SKIP_KINDS and s.text.strip()
+                and not (s.kind == "front" and len(s.text) < 400)]
     paper_tokens = sum(model.count_tokens(s.text) for s in sections)
     budget = Budget.for_model(model, paper_tokens)
     chunks = [c for s in sections for c in chunk_section(s, budget.chunk, model.count_tokens)]
@@ -219,6 +221,9 @@ def _finish(paper: Paper, q: Question, text: str, digests: list[Digest], vocabul
 def _extractive(paper: Paper, q: Question, limit: int = 3) -> str:
     """The paper's own words as the answer: its most relevant sentences, each cited."""
     picked = pick_evidence(paper, q.sources, q.cues, limit=limit)
+    if not picked:  # no cue phrase anywhere: the opening sentences of its sections
+        wanted = [s for s in paper.sections if _wanted(s, q) and s.text] or paper.sections
+        picked = [sent for sec in wanted[:2] for sent in sentences(sec)[:2]][:limit]
     return "\n".join(f"- {s.text} {s.cite}" for s in picked)
 
 

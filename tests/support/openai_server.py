@@ -1,0 +1,116 @@
+"""A small OpenAI-compatible chat server on 127.0.0.1 for tests and benchmarks.
+
+It answers from the prompt it is sent (so answers are grounded and carry valid citations), can
+wait a set latency per call, and can be told to fail: a queue of scripted faults, or a random
+share of calls with a given fault.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+
+Fault = tuple[int, dict, str]  # (status, headers, body)
+
+
+def grounded_reply(messages: list[dict]) -> str:
+    """A deterministic, well-formed answer built from the prompt's own material."""
+    prompt = messages[-1]["content"]
+    if "Condense this section" in prompt:
+        body = prompt.split(":\n\n", 1)[-1].split("\n\nCondense", 1)[0]
+        page = re.search(r"\[p\. (\d+)\]", body)
+        sentences = re.split(r"(?<=[.!?])\s+", re.sub(r"\[p\. \d+\]\s*", "", body))
+        return "\n".join(f"- {s} (p. {page.group(1) if page else 1})" for s in sentences[:3] if s)
+    evidence = re.findall(r"^- (\((?:§[\w.]+|[^,()]+), pp?\. [\d–]+\)) (.+)$", prompt, re.M)
+    if not evidence:
+        return "- **From the sections**: the paper's notes above answer this."
+    return "\n".join(f"- **Point {i + 1}**: {text} {cite}" for i, (cite, text) in enumerate(evidence[:3]))
+
+
+class OpenAIServer:
+    """Run with `with OpenAIServer() as server:`; `server.base_url` ends in /v1."""
+
+    def __init__(self, reply: Callable[[list[dict]], str] = grounded_reply, latency: float = 0.0,
+                 fault_rate: float = 0.0, fault: Fault | None = None, seed: int = 0):
+        self.reply = reply
+        self.latency = latency
+        self.fault_rate = fault_rate
+        self.fault = fault or (500, {}, '{"error": {"message": "injected failure"}}')
+        self.scripted: list[Fault] = []
+        self.requests: list[dict] = []
+        self.headers: list[dict] = []
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def __enter__(self) -> "OpenAIServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _next_fault(self) -> Fault | None:
+        with self._lock:
+            if self.scripted:
+                return self.scripted.pop(0)
+            if self.fault_rate and self._random.random() < self.fault_rate:
+                return self.fault
+        return None
+
+    def _handler(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                payload = json.loads(self.rfile.read(length) or b"{}")
+                with server._lock:
+                    server.requests.append(payload)
+                    server.headers.append(dict(self.headers))
+                if server.latency:
+                    time.sleep(server.latency)
+                fault = server._next_fault()
+                if fault:
+                    return self._send(*fault)
+                text = server.reply(payload.get("messages", []))
+                prompt_tokens = sum(len(m.get("content", "")) for m in payload.get("messages", [])) // 4
+                body = {
+                    "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
+                    "model": payload.get("model", "test"),
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": text}}],
+                    "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(text) // 4,
+                              "total_tokens": prompt_tokens + len(text) // 4},
+                }
+                self._send(200, {}, json.dumps(body))
+
+            def _send(self, status: int, headers: dict, body: str):
+                data = body.encode("utf-8")
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler

@@ -1,0 +1,60 @@
+import pytest
+
+from paper_reader.parse import check_citations, clean_answer, cut_loops, grounded, safe_markdown
+from paper_reader.reader import read_paper
+
+
+@pytest.mark.parametrize("raw, clean", [
+    ("<think>let me think</think>- **A**: b", "- **A**: b"),
+    ("```markdown\n- **A**: b\n```", "- **A**: b"),
+    ("Answer: It works.", "It works."),
+    ("* one\n• two\n1. three", "- one\n- two\n- three"),
+    ("- same line here\n- same line here\n- other", "- same line here\n- other"),
+    ("Paper: Title\nQuestion: What?\n- real", "- real"),
+    ("[p] 10) We propose X.", "We propose X."),
+    ("", ""),
+])
+def test_clean_answer(raw, clean):
+    assert clean_answer(raw) == clean
+
+
+def test_cut_loops():
+    assert cut_loops("a b c d a b c d a b c d a b c d") == "a b c d a b c d …"
+    assert cut_loops("no loop in this line at all") == "no loop in this line at all"
+
+
+@pytest.fixture(scope="module")
+def paper(tmp_path_factory):
+    from tests.support.pdfgen import sample_paper
+
+    return read_paper(sample_paper(tmp_path_factory.mktemp("p") / "s.pdf"))
+
+
+@pytest.mark.parametrize("text, kept, removed, out", [
+    ("Fast (§3.1, p. 2).", 1, 0, "Fast (§3.1, p. 2)."),
+    ("Bad section (§9, p. 1).", 0, 1, "Bad section."),
+    ("Bad page (§1, p. 99).", 0, 1, "Bad page."),
+    ("Range (§3, pp. 1–2) ok.", 1, 0, "Range (§3, pp. 1–2) ok."),
+    ("Named (Introduction, p. 1) and (Magic Section, p. 1).", 1, 1, "Named (Introduction, p. 1) and."),
+    ("Sloppy (§3.1, p 2) and (§2.A, pagenumber: x).", 1, 1, "Sloppy (§3.1, p 2) and."),
+    ("No citations.", 0, 0, "No citations."),
+])
+def test_check_citations(paper, text, kept, removed, out):
+    result = check_citations(text, paper)
+    assert (result.kept, result.removed, result.text) == (kept, removed, out)
+
+
+def test_grounded_drops_invented_sentences():
+    vocab = {"propose", "simple", "method", "testing", "readers", "papers", "pipeline", "keeps", "page", "numbers"}
+    text = "- We propose a simple method for testing readers. Yuval Israel invented quantum bananas yesterday.\n- Zork blarg fleeb."
+    assert grounded(text, vocab) == "- We propose a simple method for testing readers."
+
+
+@pytest.mark.parametrize("hostile", [
+    "# Not a heading", "---", "```python\nunclosed", "{{ not_a_variable }}", "{% raw %}", "===",
+])
+def test_safe_markdown_neutralises_structure(hostile):
+    out = safe_markdown(hostile)
+    assert not out.startswith("#") and out.strip() not in ("---", "===")
+    if "```" in hostile:
+        assert "\\```" in out

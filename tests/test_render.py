@@ -1,0 +1,74 @@
+import re
+
+import pytest
+import yaml
+
+from paper_reader.errors import OutputError
+from paper_reader.pipeline import make_notes
+from paper_reader.reader import read_paper
+from paper_reader.render import note_filename, render_notes, write_atomic
+from paper_reader.template import load_questions
+from tests.conftest import FakeLLM
+from tests.test_template import EN, ZH
+
+
+def _notes(pdf, reply, lang="en"):
+    return make_notes(read_paper(pdf), load_questions(), FakeLLM(reply), lang=lang, concurrency=2)
+
+
+def _split(markdown):
+    assert markdown.startswith("---\n")
+    _, front, body = markdown.split("---\n", 2)
+    return yaml.safe_load(front), body
+
+
+@pytest.mark.parametrize("lang, headings", [("en", EN), ("zh", ZH)])
+def test_note_has_front_matter_and_ten_headings_in_order(sample_pdf, lang, headings):
+    notes = _notes(sample_pdf, lambda m: "- **Lead**: We propose a simple method (§1, p. 1).", lang)
+    front, body = _split(render_notes(notes))
+    assert front["title"] == "A Sample Paper on Testing"
+    assert front["language"] == lang and front["model"] == "fake/model" and front["template"] == "ten-questions"
+    assert front["tokens"]["input"] > 0 and front["calls"] == len(notes.answers) + notes.chunks
+    found = re.findall(r"^# (\d+)\. (.+)$", body, re.M)
+    assert found == [(str(i), q) for i, q in enumerate(headings, start=1)]
+
+
+def test_hostile_model_text_cannot_break_the_note(sample_pdf):
+    hostile = "# 1. Fake heading\n---\n```\n{{ paper.title }} {% if x %}\n`code` (§1, p. 1)"
+    front, body = _split(render_notes(_notes(sample_pdf, lambda m: hostile)))
+    assert front["title"] == "A Sample Paper on Testing"
+    assert len(re.findall(r"^# \d+\. ", body, re.M)) == 10
+    assert "{{ paper.title }}" in body  # shown literally, never evaluated
+    assert body.count("```") == body.count("\\```")
+
+
+def test_hostile_title_survives_front_matter(tmp_path):
+    from tests.support.pdfgen import sample_paper
+
+    title = 'Colons: "quotes" --- and # hashes {{ x }}'
+    pdf = sample_paper(tmp_path / "t.pdf", title=title)
+    front, _ = _split(render_notes(_notes(pdf, lambda m: "- ok (§1, p. 1)")))
+    assert front["title"] == title
+
+
+@pytest.mark.parametrize("title, name", [
+    ("Attention Is All You Need", "Attention Is All You Need.md"),
+    ("BERT: Pre-training / Fine-tuning?", "BERT Pre-training Fine-tuning.md"),
+    ("基于改进互信息的信息检索扩展模型", "基于改进互信息的信息检索扩展模型.md"),
+    ("CON", "paper CON.md"),
+    ("   ...", "paper.md"),
+    ("x" * 400, "x" * 120 + ".md"),
+])
+def test_note_filename_is_safe(title, name):
+    assert note_filename(title) == name
+
+
+def test_write_atomic_never_overwrites_without_force(tmp_path):
+    path = tmp_path / "n.md"
+    write_atomic(path, "first")
+    with pytest.raises(OutputError, match="already exists"):
+        write_atomic(path, "second")
+    assert path.read_text() == "first"
+    write_atomic(path, "third", force=True)
+    assert path.read_text() == "third"
+    assert [p.name for p in tmp_path.iterdir()] == ["n.md"]  # no temp files left behind
