@@ -16,7 +16,7 @@ from .document import Line
 _LIGATURES = {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"}
 # Full-width ASCII (U+FF01..FF5E) as Chinese journals typeset Latin text and digits
 _WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
-_TRANSLATE = str.maketrans({**{ord(k): v for k, v in _LIGATURES.items()}, **_WIDTH, 0x3000: " "})
+_TRANSLATE = str.maketrans({**{ord(k): v for k, v in _LIGATURES.items()}, **_WIDTH, 0x3000: " ", 0xA0: " "})
 
 _ARXIV_STAMP = re.compile(
     r"^arXiv:\s?\d{4}\.\d{4,5}(v\d+)?\s*\[[\w.\- ]+\]\s*\d{1,2}\s+[A-Z][a-z]{2}\s+\d{4}$"
@@ -142,7 +142,7 @@ def join_lines(texts: list[str]) -> str:
             continue
         if not out:
             out = text
-        elif re.search(r"[a-z]-$", out) and text[:1].islower():
+        elif re.search(r"[a-z] ?-$", out) and text[:1].islower():
             out = _join_hyphen(out, text)
         elif is_cjk(out[-1]) or is_cjk(text[0]):
             out += text
@@ -152,6 +152,7 @@ def join_lines(texts: list[str]) -> str:
 
 
 def _join_hyphen(left: str, right: str) -> str:
+    left = re.sub(r" -$", "-", left)  # some typesetters put a space before the break hyphen
     head = re.search(r"([\w-]*)-$", left).group(1)
     # "left-to-" + "right": a compound already hyphenated keeps its hyphen
     if "-" in head:

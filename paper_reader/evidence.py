@@ -75,7 +75,7 @@ def pick_evidence(paper: Paper, kinds: tuple[str, ...], cues: tuple[str, ...], l
         for sent in sentences(sec):
             order += 1
             low = sent.text.lower()
-            if len(sent.text) < 30 or len(sent.text) > 4 * max_chars:
+            if len(sent.text) < 30 or len(sent.text) > 2 * max_chars or _tabular(sent.text):
                 continue
             hits = sum(1 for c in cues if c in low)
             if not hits:
@@ -84,6 +84,13 @@ def pick_evidence(paper: Paper, kinds: tuple[str, ...], cues: tuple[str, ...], l
             scored.append((score, order, sent))
     best = sorted(scored, key=lambda t: (-t[0], t[1]))[:limit]
     return [s for _, _, s in sorted(best, key=lambda t: t[1])]
+
+
+def _tabular(text: str) -> bool:
+    """A flattened table row rather than a sentence: mostly numbers, symbols and lone capitals."""
+    tokens = text.split()
+    odd = sum(1 for t in tokens if re.fullmatch(r"[\d.,%±()\-–/]+|[A-Z]{1,4}|NA|[<>=]", t))
+    return len(tokens) >= 8 and odd / len(tokens) > 0.3
 
 
 def chunk_section(section: Section, budget: int, count: Callable[[str], int]) -> list[Chunk]:

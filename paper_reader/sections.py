@@ -53,8 +53,8 @@ def split_number(title: str) -> tuple[str | None, str]:
     title = normalize(title).strip()
     m = re.match(r"^(\d{1,2}(?:\.\d{1,2}){0,3}|[A-Z](?:\.\d{1,2}){1,2}|[A-Z](?=\s))\.?\s+(.+)$", title)
     if m:
-        return m.group(1), m.group(2).strip()
-    return None, title
+        return m.group(1), m.group(2).strip().rstrip(":：")
+    return None, title.rstrip(":：").strip()
 
 
 @dataclass

@@ -40,8 +40,11 @@ class QuestionSet:
 
 
 def templates_dir():
-    """The packaged templates (a Traversable: works from a checkout and from an installed wheel)."""
-    return resources.files("paper_reader.templates")
+    """The packaged templates: `paper_reader.templates` when installed, `templates/` in a checkout."""
+    try:
+        return resources.files("paper_reader.templates")
+    except ModuleNotFoundError:  # imported from a source checkout that shadows the installed package
+        return Path(__file__).resolve().parent.parent / "templates"
 
 
 def load_questions(path: str | Path | None = None) -> QuestionSet:

@@ -20,6 +20,7 @@ def test_normalize(raw, clean):
 @pytest.mark.parametrize("lines, text", [
     (["a repre-", "sentation of text"], "a representation of text"),
     (["left-to-", "right model"], "left-to-right model"),
+    (["performs well at dis -", "criminating"], "performs well at discriminating"),
     (["End of line.", "Next line"], "End of line. Next line"),
     (["互信息已广泛", "应用于信息检索"], "互信息已广泛应用于信息检索"),
     (["Model X-", "Ray"], "Model X- Ray"),

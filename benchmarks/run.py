@@ -1,0 +1,216 @@
+"""Benchmarks: token economy, latency, PDF reading speed and memory, start-up, cache, embedded model.
+
+    python benchmarks/run.py                  # everything on ../shared/papers, table + JSON
+    python benchmarks/run.py --only papers    # one part: papers, economy, pdf, startup, cache, embedded
+
+Model calls go to a local OpenAI-compatible server on 127.0.0.1 that answers after a set latency,
+so the figures are about paper-reader, not a provider. Not part of the test suite's pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from paper_reader.llm import LiteLLM  # noqa: E402
+from paper_reader.pipeline import SKIP_KINDS, make_notes  # noqa: E402
+from paper_reader.reader import read_paper  # noqa: E402
+from paper_reader.render import render_notes  # noqa: E402
+from paper_reader.template import load_questions  # noqa: E402
+from tests.support.openai_server import OpenAIServer  # noqa: E402
+
+PAPERS = ROOT.parent / "shared" / "papers"
+
+
+class Counting:
+    """Wraps a model and counts the input tokens it is sent (with litellm's counter)."""
+
+    def __init__(self, inner):
+        self.inner, self.name = inner, inner.name
+        self.context_window, self.small = inner.context_window, inner.small
+        self.sent = 0
+        self.calls = 0
+
+    def count_tokens(self, text):
+        return self.inner.count_tokens(text)
+
+    def complete(self, messages, max_tokens):
+        self.sent += sum(self.inner.count_tokens(m["content"]) for m in messages)
+        self.calls += 1
+        return self.inner.complete(messages, max_tokens)
+
+
+def paper_tokens(paper, model) -> int:
+    return sum(model.count_tokens(s.text) for s in paper.sections if s.kind not in SKIP_KINDS)
+
+
+def bench_papers(window: int | None, latency: float, concurrency: int, model_name: str = "openai/bench",
+                 out_dir: Path | None = None) -> list[dict]:
+    """Per shared paper: sections, calls, input tokens / paper tokens, seconds, seconds / latency.
+
+    Also checks the note: ten headings in order, every answer non-empty and citing a page.
+    """
+    rows = []
+    with OpenAIServer(latency=latency) as server:
+        os.environ["OPENAI_API_BASE"], os.environ["OPENAI_API_KEY"] = server.base_url, "sk-bench"
+        for pdf in sorted(PAPERS.glob("*.pdf")):
+            paper = read_paper(pdf)
+            model = Counting(LiteLLM(model_name, context_window=window, retries=2))
+            started = time.monotonic()
+            notes = make_notes(paper, load_questions(), model, concurrency=concurrency)
+            seconds = time.monotonic() - started
+            markdown = render_notes(notes)
+            if out_dir:
+                out_dir.mkdir(parents=True, exist_ok=True)
+                (out_dir / f"{pdf.stem}.md").write_text(markdown)
+            bodies = re.split(r"^# \d+\. .+$", markdown, flags=re.M)[1:]
+            note_ok = len(bodies) == 10 and all(
+                b.strip() and re.search(r"\([^()]+, pp?\. \d+", b) for b in bodies)
+            own = paper_tokens(paper, model)
+            rows.append({
+                "paper": pdf.stem, "pages": paper.page_count, "sections": len(paper.sections),
+                "section_source": paper.section_source, "references": len(paper.references),
+                "calls": model.calls, "paper_tokens": own, "input_tokens": model.sent,
+                "economy": round(model.sent / max(own, 1), 2), "seconds": round(seconds, 1),
+                "latency_ratio": round(seconds / latency, 1) if latency else None,
+                "citations_removed": sum(a.citations_removed for a in notes.answers),
+                "note_ok": bool(note_ok),
+            })
+            print_row(rows[-1])
+    return rows
+
+
+def bench_naive(window: int) -> list[dict]:
+    """The naive baseline: ten calls, each with the paper's full text (where it fits the window)."""
+    rows = []
+    with OpenAIServer() as server:
+        os.environ["OPENAI_API_BASE"], os.environ["OPENAI_API_KEY"] = server.base_url, "sk-bench"
+        model = Counting(LiteLLM("openai/bench", context_window=window, retries=2))
+        for pdf in sorted(PAPERS.glob("*.pdf")):
+            paper = read_paper(pdf)
+            own = paper_tokens(paper, model)
+            before = model.sent
+            for q in load_questions().questions:
+                model.complete([{"role": "user", "content": paper.full_text + "\n\nQuestion: " + q.ask("en")}], 300)
+            rows.append({"paper": pdf.stem, "naive_economy": round((model.sent - before) / max(own, 1), 2),
+                         "fits_window": own < window})
+    return rows
+
+
+def bench_pdf() -> list[dict]:
+    """Pages per second for reading plus section detection, and peak memory, in a fresh process."""
+    code = ("import sys, time, resource; from paper_reader.reader import read_paper\n"
+            "t = time.perf_counter(); p = read_paper(sys.argv[1]); dt = time.perf_counter() - t\n"
+            "print(p.page_count, dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    rows = []
+    for pdf in sorted(PAPERS.glob("*.pdf")):
+        out = subprocess.run([sys.executable, "-c", code, str(pdf)], capture_output=True, text=True,
+                             cwd=ROOT, check=True).stdout.split()
+        pages, seconds, rss_kb = int(out[0]), float(out[1]), int(out[2])
+        rows.append({"paper": pdf.stem, "pages": pages, "seconds": round(seconds, 2),
+                     "pages_per_s": round(pages / seconds, 1), "peak_mb": round(rss_kb / 1024)})
+    return rows
+
+
+def bench_startup() -> dict:
+    exe = [sys.executable, "-m", "paper_reader.cli"] if not shutil_which("paper-reader") else ["paper-reader"]
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        subprocess.run([*exe, "--help"], capture_output=True, check=True)
+        times.append(time.perf_counter() - t)
+    return {"help_seconds_median": round(sorted(times)[2], 3)}
+
+
+def shutil_which(name):
+    import shutil
+
+    return shutil.which(name)
+
+
+def bench_cache(latency: float) -> dict:
+    """A re-run of a finished paper: model calls and wall time of the whole CLI process."""
+    pdf = PAPERS / "attention_is_all_you_need.pdf"
+    with OpenAIServer(latency=latency) as server, tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "OPENAI_API_BASE": server.base_url, "OPENAI_API_KEY": "sk-bench",
+               "XDG_CACHE_HOME": tmp}
+        cmd = ["paper-reader", "read", str(pdf), "-m", "openai/bench", "-o", tmp, "--force"]
+        subprocess.run(cmd, env=env, capture_output=True, check=True)
+        first = len(server.requests)
+        t = time.perf_counter()
+        subprocess.run(cmd, env=env, capture_output=True, check=True)
+        return {"first_run_calls": first, "rerun_calls": len(server.requests) - first,
+                "rerun_seconds": round(time.perf_counter() - t, 2)}
+
+
+def bench_embedded() -> dict:
+    """Seconds for a full note with the default embedded model (no cache)."""
+    pdf = PAPERS / "distillation.pdf"
+    paper = read_paper(pdf)
+    model = Counting(LiteLLM("embedded/smollm2-135m"))
+    t = time.perf_counter()
+    make_notes(paper, load_questions(), model, concurrency=2)
+    return {"paper": pdf.stem, "pages": paper.page_count, "calls": model.calls,
+            "seconds": round(time.perf_counter() - t, 1)}
+
+
+def print_row(row: dict) -> None:
+    print("  ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", choices=["papers", "economy", "pdf", "startup", "cache", "embedded",
+                                       "embedded-all"])
+    ap.add_argument("--notes", help="also write each paper's note into this folder")
+    ap.add_argument("--latency", type=float, default=0.5, help="seconds the local server waits per call")
+    ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results.json"))
+    args = ap.parse_args()
+    if not PAPERS.is_dir():
+        sys.exit(f"{PAPERS} is absent: the benchmarks run on the shared papers.")
+    results: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                                 "platform": platform.platform()}}
+    parts = [args.only] if args.only else ["pdf", "startup", "papers", "economy", "cache", "embedded"]
+    for part in parts:
+        print(f"== {part}", flush=True)
+        notes_dir = Path(args.notes) if args.notes else None
+        if part == "papers":
+            results["papers_128k"] = bench_papers(128_000, args.latency, concurrency=16, out_dir=notes_dir)
+        elif part == "embedded-all":
+            results["embedded_all"] = bench_papers(None, 0.0, concurrency=2, out_dir=notes_dir,
+                                                   model_name="embedded/smollm2-135m")
+        elif part == "economy":
+            results["papers_4k"] = bench_papers(4096, 0.0, concurrency=16)
+            results["naive_128k"] = bench_naive(128_000)
+            for r in results["naive_128k"]:
+                print_row(r)
+        elif part == "pdf":
+            results["pdf"] = bench_pdf()
+            for r in results["pdf"]:
+                print_row(r)
+        elif part == "startup":
+            results["startup"] = bench_startup()
+            print_row(results["startup"])
+        elif part == "cache":
+            results["cache"] = bench_cache(args.latency)
+            print_row(results["cache"])
+        elif part == "embedded":
+            results["embedded"] = bench_embedded()
+            print_row(results["embedded"])
+    Path(args.json).write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()

