@@ -97,14 +97,15 @@ class CitationCheck:
     text: str
     kept: int
     removed: int
+    complete: int = 0  # kept citations that name both a section and a page
 
 
 def check_citations(text: str, paper: Paper) -> CitationCheck:
     """Keep citations whose pages exist and whose section exists; remove the others."""
-    kept = removed = 0
+    kept = removed = complete = 0
 
     def repl(m: re.Match) -> str:
-        nonlocal kept, removed
+        nonlocal kept, removed, complete
         body = m.group("body")
         page_part = re.search(r"(?:pp?\.?|pages?)\s?(\d+)(?:\s?[–-]\s?(\d+))?", body)
         where = body[: page_part.start()] if page_part else body
@@ -114,13 +115,14 @@ def check_citations(text: str, paper: Paper) -> CitationCheck:
         pages_ok = all(1 <= p <= paper.page_count for p in pages)
         if section_ok and pages_ok:
             kept += 1
+            complete += bool(where and pages)
             return m.group(0)
         removed += 1
         return ""
 
     out = CITATION.sub(repl, text)
     out = re.sub(r"[ \t]+([.,;])", r"\1", out)
-    return CitationCheck(re.sub(r"[ \t]{2,}", " ", out).strip(), kept, removed)
+    return CitationCheck(re.sub(r"[ \t]{2,}", " ", out).strip(), kept, removed, complete)
 
 
 def safe_markdown(text: str) -> str:

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from .document import Paper, Section
+from .document import Paper, Reference, Section
 from .errors import ModelError
+from .grounding import check_numbers, ground_related, paper_numbers, related_from_citations
 from .evidence import Chunk, chunk_section, pick_evidence, sentences
 from .llm import LLM, Completion
 from .parse import check_citations, clean_answer, content_words, grounded
@@ -57,6 +58,9 @@ class Answer:
     text: str
     citations_kept: int
     citations_removed: int
+    numbers_checked: int = 0
+    numbers_flagged: int = 0
+    related_dropped: int = 0  # papers named that are not in the bibliography
 
 
 @dataclass
@@ -121,12 +125,13 @@ def make_notes(paper: Paper, questions: QuestionSet, model: LLM, lang: str = "en
                    lambda c: f"{c.section.label} {c.section.title}"[:60])
 
     vocabulary = set(content_words(paper.full_text)) if model.small else set()
+    numbers = paper_numbers(paper)
 
     def answer(q: Question) -> Answer:
-        messages = _answer_messages(paper, q, digests, model, lang, budget)
+        messages, refs = _answer_messages(paper, q, digests, model, lang, budget)
         c = model.complete(messages, budget.answer_out)
         usage.add(c)
-        return _finish(paper, q, c.text, digests, vocabulary)
+        return _finish(paper, q, c.text, digests, vocabulary, refs, numbers)
 
     answers = _run(answer, list(questions.questions), concurrency, report, "answer", lambda q: q.id)
     return Notes(paper, questions, answers, model.name, lang, usage, len(chunks),
@@ -187,35 +192,48 @@ def _answer_messages(paper, q: Question, digests, model: LLM, lang: str, budget:
     chosen = take([d for d in ordered if d.text], lambda d: d.text, 1.0 if not model.small else 0.6)
     refs = []
     if "references" in q.sources and paper.references:
-        refs = take([r.text[:300] for r in paper.references], lambda r: r, 0.5)
+        refs = take(paper.references, lambda r: r.text[:300], 0.5)
     raw = [] if model.small else take([d.chunk for d in ordered if _wanted(d.chunk.section, q)],
                                       lambda c: c.text, 1.0)
-    return _messages(model, lang, "answer.j2", title=paper.title, evidence=evidence,
-                     digests=[d for d in digests if id(d) in {id(c) for c in chosen}], raw=raw, references=refs,
-                     question=q.ask(lang), shape=q.shape)
+    messages = _messages(model, lang, "answer.j2", title=paper.title, evidence=evidence,
+                         digests=[d for d in digests if id(d) in {id(c) for c in chosen}], raw=raw,
+                         references=[r.text[:300] for r in refs], question=q.ask(lang), shape=q.shape)
+    return messages, refs
 
 
-def _finish(paper: Paper, q: Question, text: str, digests: list[Digest], vocabulary: set[str]) -> Answer:
-    """Clean the answer, check its citations, and make sure it cites what it rests on.
+def _finish(paper: Paper, q: Question, text: str, digests: list[Digest], vocabulary: set[str],
+            refs: list[Reference], numbers: set[str]) -> Answer:
+    """Clean the answer, check its citations and figures, and make sure it cites what it rests on.
 
     With a tiny model (`vocabulary` given) sentences the paper does not support are dropped; if
-    nothing is left, the answer is the paper's own most relevant sentences, cited.
+    nothing is left, the answer is the paper's own most relevant sentences, cited. An answer about
+    related papers keeps only papers of the bibliography.
     """
     cleaned = clean_answer(text)
-    if vocabulary:
-        cleaned = grounded(cleaned, vocabulary)
-        if not cleaned:
-            cleaned = _extractive(paper, q)
+    dropped = 0
+    if "references" in q.sources:
+        related = ground_related(cleaned, refs or paper.references, paper)
+        dropped = related.dropped
+        cleaned = related.text or related_from_citations(paper) or (
+            _NO_MATCH if paper.references else _NO_REFERENCES)
+    elif vocabulary:
+        cleaned = grounded(cleaned, vocabulary) or _extractive(paper, q)
     if not cleaned:
         raise ModelError(f"The model gave an empty answer to '{q.id}'. Re-run, or choose another model.")
     checked = check_citations(cleaned, paper)
-    body = checked.text
-    kept = checked.kept
-    if kept == 0:
+    body, kept = checked.text, checked.kept
+    if checked.complete == 0:  # no citation names both a section and a page: say what it rests on
         cites = _sources_for(paper, q, digests)
         body = f"{body}\n\nSources: {', '.join(cites)}" if cites else body
-        kept = len(cites)
-    return Answer(q, body, kept, checked.removed)
+        kept += len(cites)
+    count, flagged = check_numbers(body, numbers)
+    if flagged:
+        body += f"\n\n*Unverified figures (not found in the paper): {', '.join(flagged)}*"
+    return Answer(q, body, kept, checked.removed, count, len(flagged), dropped)
+
+
+_NO_REFERENCES = "- The paper's reference list could not be read, so no related papers are named here."
+_NO_MATCH = "- No paper named for this answer matched an entry of the paper's bibliography."
 
 
 def _extractive(paper: Paper, q: Question, limit: int = 3) -> str:
@@ -233,7 +251,7 @@ def _sources_for(paper: Paper, q: Question, digests: list[Digest]) -> list[str]:
     for sent in pick_evidence(paper, q.sources, q.cues, limit=6):
         if sent.cite not in cites:
             cites.append(sent.cite)
-    for d in digests:
-        if _wanted(d.chunk.section, q) and d.cite not in cites:
+    for d in sorted(digests, key=lambda d: not _wanted(d.chunk.section, q)):
+        if d.cite not in cites:
             cites.append(d.cite)
     return cites[:3]

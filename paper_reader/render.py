@@ -45,6 +45,11 @@ def front_matter(notes: Notes) -> dict:
             "kept": sum(a.citations_kept for a in notes.answers),
             "removed": sum(a.citations_removed for a in notes.answers),
         },
+        "numbers": {
+            "checked": sum(a.numbers_checked for a in notes.answers),
+            "flagged": sum(a.numbers_flagged for a in notes.answers),
+        },
+        "related_papers_dropped": sum(a.related_dropped for a in notes.answers),
     }
     return {k: v for k, v in data.items() if v not in (None, [], "")}
 

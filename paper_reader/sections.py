@@ -203,8 +203,25 @@ def build_sections(lines: list[Line], headings: list[_Heading]) -> list[Section]
         page = lines[h.index].page if h.index < len(lines) else (lines[-1].page if lines else 1)
         sec = _section(h.title, h.number, h.level, body, kind_of(h.title), page)
         sections.append(sec)
+    sections = _split_long_abstract(sections)
     _extend_ranges(sections)
     return sections
+
+
+def _split_long_abstract(sections: list[Section]) -> list[Section]:
+    """Letters often run on from the abstract with no heading: keep page one as the abstract and
+    call the rest what it is, the main text."""
+    out: list[Section] = []
+    for sec in sections:
+        if sec.kind == "abstract" and sec.text and len(sec.spans) > 2 and len(sec.text) > 5000:
+            first, rest = sec.spans[:1], sec.spans[1:]
+            out.append(Section(sec.title, sec.level, sec.number, sec.first_page, first[0][0],
+                               join_lines([t for _, t in first]), "abstract", first))
+            out.append(Section("Main text", sec.level, None, rest[0][0], rest[-1][0],
+                               join_lines([t for _, t in rest]), "other", rest))
+        else:
+            out.append(sec)
+    return out
 
 
 def _is_heading_line(line: Line, h: _Heading) -> bool:

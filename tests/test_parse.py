@@ -44,6 +44,11 @@ def test_check_citations(paper, text, kept, removed, out):
     assert (result.kept, result.removed, result.text) == (kept, removed, out)
 
 
+def test_page_only_citations_are_not_complete(paper):
+    assert check_citations("Claim [p 2].", paper).complete == 0
+    assert check_citations("Claim (§1, p. 1).", paper).complete == 1
+
+
 def test_grounded_drops_invented_sentences():
     vocab = {"propose", "simple", "method", "testing", "readers", "papers", "pipeline", "keeps", "page", "numbers"}
     text = "- We propose a simple method for testing readers. Yuval Israel invented quantum bananas yesterday.\n- Zork blarg fleeb."
