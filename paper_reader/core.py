@@ -59,3 +59,45 @@ def read(source: str | Path, settings: Settings, model: LLM | None = None,
     if path is not None:
         write_atomic(path, markdown, force=force)
     return ReadResult(notes, markdown, path)
+
+
+class AskSession:
+    """Questions about one paper, keeping the conversation; answers are saved to its note if any."""
+
+    def __init__(self, paper: Paper, model: LLM, lang: str, note_path: Path | None):
+        self.paper, self.model, self.lang, self.note_path = paper, model, lang, note_path
+        self.history: list[dict] = []
+        self.asked = 0
+
+    def ask(self, question: str) -> str:
+        from .ask import answer_question, append_qa
+
+        answer = answer_question(self.paper, question, self.model, self.lang, self.history[-8:])
+        self.history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+        if self.note_path is not None:
+            text = append_qa(self.note_path.read_text("utf-8"), question, answer, self.lang)
+            write_atomic(self.note_path, text, force=True)
+        self.asked += 1
+        return answer
+
+
+def ask_session(source: str | Path, settings: Settings, model: LLM | None = None,
+                save: bool = True) -> AskSession:
+    """Open a paper (or the paper behind a note) for questions."""
+    from .ask import note_source
+    from .errors import InputError
+
+    source = Path(source)
+    note: Path | None = None
+    if source.suffix.lower() == ".md":
+        if not source.is_file():
+            raise InputError(f"{source}: no such note.")
+        note, origin = source, note_source(source.read_text("utf-8"))
+        if not origin:
+            raise InputError(f"{source} has no 'source:' in its front matter: pass the PDF instead.")
+        source = Path(origin) if Path(origin).is_absolute() or Path(origin).exists() else note.parent / origin
+    paper = read_paper(source)
+    if note is None:
+        candidate = note_path(paper, settings.output)
+        note = candidate if candidate is not None and candidate.is_file() else None
+    return AskSession(paper, model or open_model(settings), settings.lang, note if save else None)

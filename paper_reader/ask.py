@@ -1,0 +1,172 @@
+"""Follow-up questions about one paper: routed to a page, a section, or the best-matching sentences."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .document import Paper, Section
+from .evidence import sentences
+from .llm import LLM
+from .parse import check_citations, clean_answer, content_words
+from .prompts import render
+
+_CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九十", start=0)}
+_PAGE = re.compile(r"\bpage\s+(\d+)\b|\bp\.\s?(\d+)\b|第\s*([\d一二三四五六七八九十]+)\s*页", re.I)
+_SECTION = re.compile(
+    r"\b(?:section|chapter|sec\.|§)\s*([A-Z]?\d+(?:\.\d+)*|[A-Z](?:\.\d+)*)\b|§\s*(\d+(?:\.\d+)*)"
+    r"|第\s*([\d一二三四五六七八九十]+)\s*[章节]", re.I)
+_NAMED = re.compile(r"(?:the\s+)?[\"“']?([A-Za-z][\w \-&:]{2,60}?)[\"”']?\s+section\b"
+                    r"|section\s+(?:called|named|titled)\s+[\"“']?([^\"”']+)", re.I)
+
+
+def _number(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    if text == "十":
+        return 10
+    if text.startswith("十"):
+        return 10 + _CN_DIGITS.get(text[1:], 0)
+    if text.endswith("十"):
+        return _CN_DIGITS.get(text[0], 0) * 10
+    if "十" in text:
+        tens, ones = text.split("十")
+        return _CN_DIGITS.get(tens, 0) * 10 + _CN_DIGITS.get(ones, 0)
+    return _CN_DIGITS.get(text, 0)
+
+
+@dataclass(frozen=True)
+class Route:
+    """What part of the paper a question is about."""
+
+    kind: str  # "page", "section", "missing" or "general"
+    material: list[tuple[str, str]]  # (citation, text) to answer from
+    reply: str = ""  # for "missing": the answer itself, no model call needed
+
+
+def route(question: str, paper: Paper, budget_chars: int = 12000) -> Route:
+    """Route a question to the exact page or section it names, or to the most relevant sentences."""
+    m = _PAGE.search(question)
+    if m:
+        n = _number(next(g for g in m.groups() if g))
+        if not 1 <= n <= paper.page_count:
+            return Route("missing", [], f"The paper has no page {n}: it has pages 1–{paper.page_count}.")
+        return Route("page", [(f"(p. {n})", paper.pages[n - 1][:budget_chars])])
+    m = _SECTION.search(question)
+    if m:
+        label = next(g for g in m.groups() if g)
+        label = str(_number(label)) if not re.search(r"[\dA-Z]", label) else label
+        sec = paper.find_section(label)
+        if sec is None:
+            return Route("missing", [], f"The paper has no section {label}. Its sections are: {_listing(paper)}.")
+        return Route("section", _section_material(paper, sec, budget_chars))
+    m = _NAMED.search(question)
+    if m:
+        name = (m.group(1) or m.group(2)).strip().lower()
+        name = re.sub(r"^(summari[sz]e|explain|describe|what is in|what does)\s+(the\s+)?", "", name)
+        sec = next((s for s in paper.sections if s.title.lower() == name), None) or next(
+            (s for s in paper.sections if name in s.title.lower()), None)
+        if sec is None:
+            return Route("missing", [], f"The paper has no section called '{name}'. Its sections are: {_listing(paper)}.")
+        return Route("section", _section_material(paper, sec, budget_chars))
+    return Route("general", _best_sentences(question, paper, budget_chars))
+
+
+def _listing(paper: Paper) -> str:
+    return "; ".join(f"{s.number + ' ' if s.number else ''}{s.title} ({s.pages})"
+                     for s in paper.sections if s.level == 1 and s.kind != "front")
+
+
+def _section_material(paper: Paper, sec: Section, budget: int) -> list[tuple[str, str]]:
+    """A section and its subsections, page by page, cited."""
+    start = paper.sections.index(sec)
+    family = [sec] + [s for s in paper.sections[start + 1:]][: _subtree_len(paper, start)]
+    out, used = [], 0
+    for s in family:
+        for page, text in s.spans or [(s.first_page, s.text)]:
+            if used + len(text) > budget:
+                text = text[: max(0, budget - used)]
+            if text:
+                out.append((f"({s.label}, p. {page})", text))
+                used += len(text)
+    return out
+
+
+def _subtree_len(paper: Paper, start: int) -> int:
+    level, n = paper.sections[start].level, 0
+    for s in paper.sections[start + 1:]:
+        if s.level <= level:
+            break
+        n += 1
+    return n
+
+
+def _best_sentences(question: str, paper: Paper, budget: int) -> list[tuple[str, str]]:
+    words = set(content_words(question))
+    scored = []
+    for sec in paper.sections:
+        if sec.kind in ("references", "acknowledgements"):
+            continue
+        for sent in sentences(sec):
+            score = len(words & set(content_words(sent.text)))
+            if score:
+                scored.append((score, sent))
+    scored.sort(key=lambda t: -t[0])
+    out, used = [], 0
+    for _, sent in scored:
+        if used + len(sent.text) > budget:
+            break
+        out.append((sent.cite, sent.text))
+        used += len(sent.text)
+    return out
+
+
+def answer_question(paper: Paper, question: str, model: LLM, lang: str = "en",
+                    history: list[dict] | None = None) -> str:
+    """Answer one question from the part of the paper it is about, with checked citations."""
+    r = route(question, paper, budget_chars=3000 if model.small else 24000)
+    if r.kind == "missing":
+        return r.reply
+    if not r.material:
+        return "Nothing in the paper's text matches this question."
+    user = render("ask.j2", title=paper.title, material=r.material, question=question, lang=lang,
+                  small=model.small).strip()
+    messages = [{"role": "system", "content": render("system.j2", small=model.small, lang=lang).strip()},
+                *(history or []), {"role": "user", "content": user}]
+    text = clean_answer(model.complete(messages, 300 if model.small else 800).text)
+    checked = check_citations(text, paper)
+    if checked.complete == 0:
+        cites = list(dict.fromkeys(c for c, _ in r.material))[:3]
+        return f"{checked.text}\n\nSources: {', '.join(cites)}"
+    return checked.text
+
+
+QA_HEADINGS = {"en": "# Q&A", "zh": "# 疑难解答"}
+
+
+def append_qa(note: str, question: str, answer: str, lang: str = "en") -> str:
+    """Add a question and its answer to the note's Q&A section (created at the end if missing)."""
+    lines = note.rstrip("\n").split("\n")
+    heading = next((i for i, ln in enumerate(lines) if ln.strip() in QA_HEADINGS.values()), None)
+    entry = ["", f"## {question.strip()}", "", answer.strip()]
+    if heading is None:
+        return "\n".join(lines + ["", QA_HEADINGS.get(lang, "# Q&A")] + entry) + "\n"
+    end = next((i for i in range(heading + 1, len(lines))
+                if re.match(r"# (?!#)", lines[i]) and lines[i].strip() not in QA_HEADINGS.values()), len(lines))
+    while end > heading + 1 and not lines[end - 1].strip():
+        end -= 1
+    return "\n".join(lines[:end] + entry + ([""] + lines[end:] if end < len(lines) else [])) + "\n"
+
+
+def note_source(note_text: str) -> str | None:
+    """The paper a note was made from (its front matter's `source`)."""
+    import yaml
+
+    m = re.match(r"---\n(.*?)\n---\n", note_text, re.S)
+    if not m:
+        return None
+    try:
+        data = yaml.safe_load(m.group(1)) or {}
+    except yaml.YAMLError:
+        return None
+    return str(data["source"]) if isinstance(data, dict) and data.get("source") else None

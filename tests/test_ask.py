@@ -1,0 +1,90 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from paper_reader.ask import append_qa, route
+from paper_reader.cli import app
+from paper_reader.reader import read_paper
+from tests.conftest import FakeLLM, shared_pdf
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def attention():
+    return read_paper(shared_pdf("attention_is_all_you_need.pdf"))
+
+
+@pytest.mark.parametrize("question, kind, first_cite", [
+    ("what is on page 2?", "page", "(p. 2)"),
+    ("请问第二页的内容是什么？", "page", "(p. 2)"),
+    ("summarize section 3.2", "section", "(§3.2, p. 3)"),
+    ("summarize chapter 4", "section", "(§4, p. 6)"),
+    ("第四章讲了什么？", "section", "(§4, p. 6)"),
+    ("Summarize the Why Self-Attention section", "section", "(§4, p. 6)"),
+])
+def test_questions_about_a_part_go_to_exactly_that_part(attention, question, kind, first_cite):
+    r = route(question, attention)
+    assert r.kind == kind and r.material[0][0] == first_cite
+    if kind == "page":
+        assert r.material[0][1] == attention.pages[1]
+    else:
+        assert r.material[0][1].startswith(attention.find_section(first_cite[2:].split(",")[0]).text[:200])
+
+
+@pytest.mark.parametrize("question, says", [
+    ("what is on page 99?", "no page 99: it has pages 1–15"),
+    ("summarize section 9", "no section 9. Its sections are: 1 Introduction"),
+    ("summarize the Predictable Scaling section", "no section called 'predictable scaling'"),
+])
+def test_missing_parts_are_said_and_listed(attention, question, says):
+    r = route(question, attention)
+    assert r.kind == "missing" and says in r.reply
+
+
+def test_general_questions_use_the_best_matching_sentences(attention):
+    r = route("How many identical layers does the encoder stack have?", attention)
+    assert any("stack of N = 6 identical layers" in text for _, text in r.material[:3])
+
+
+def test_append_qa_creates_and_extends_the_section():
+    note = "---\ntitle: T\n---\n\n# 1. Q?\n\nA.\n"
+    once = append_qa(note, "What is on page 2?", "Tables (p. 2).")
+    assert once.endswith("# Q&A\n\n## What is on page 2?\n\nTables (p. 2).\n")
+    twice = append_qa(once, "Why?", "Because.")
+    assert twice.count("# Q&A") == 1 and twice.endswith("## Why?\n\nBecause.\n")
+    zh = append_qa(note, "第四章？", "答。", lang="zh")
+    assert "# 疑难解答\n\n## 第四章？" in zh
+
+
+def test_ask_cli_answers_and_appends_to_the_note(sample_pdf, tmp_path):
+    llm = FakeLLM(lambda m: "- **Page 2**: the method section (§3, p. 2).")
+    obj = {"open_model": lambda s: llm}
+    assert runner.invoke(app, ["read", str(sample_pdf), "-o", str(tmp_path)], obj=obj).exit_code == 0
+    note = tmp_path / "A Sample Paper on Testing.md"
+    result = runner.invoke(app, ["ask", str(note), "what is on page 2?"], obj=obj)
+    assert result.exit_code == 0, result.output
+    assert "the method section (§3, p. 2)" in result.stdout
+    assert "3 Method" in llm.history[-1][0][-1]["content"]  # the model saw page 2's text
+    assert note.read_text().endswith("# Q&A\n\n## what is on page 2?\n\n- **Page 2**: the method section (§3, p. 2).\n")
+
+
+def test_ask_cli_missing_section_needs_no_model(sample_pdf):
+    llm = FakeLLM()
+    result = runner.invoke(app, ["ask", str(sample_pdf), "summarize section 7"], obj={"open_model": lambda s: llm})
+    assert result.exit_code == 0 and "no section 7" in result.stdout and not llm.history
+
+
+def test_sections_json_shape(sample_pdf):
+    result = runner.invoke(app, ["sections", str(sample_pdf), "--json"])
+    data = json.loads(result.stdout)
+    assert set(data) >= {"title", "authors", "pages", "sections", "references"}
+    assert data["sections"][3] == {"number": "2", "title": "Related Work", "level": 1, "first_page": 1, "last_page": 1}
+    assert data["references"][0] == {"text": "J. Smith and K. Lee. Summaries of papers. arXiv:2001.01234, 2020.",
+                                     "arxiv": "2001.01234", "doi": None}
+
+
+def test_sections_tree(sample_pdf):
+    result = runner.invoke(app, ["sections", str(sample_pdf)])
+    assert result.exit_code == 0 and "3.1 Chunking" in result.stdout and "3 references" in result.stdout
