@@ -123,6 +123,32 @@ def bench_pdf() -> list[dict]:
     return rows
 
 
+def bench_headings() -> dict:
+    """Heading detection with the outline withheld, scored against the outline's top level."""
+    rows, hits, found_total, truth_total = [], 0, 0, 0
+    for pdf in sorted(PAPERS.glob("*.pdf")):
+        with_outline = read_paper(pdf)
+        if with_outline.section_source != "outline":
+            continue
+        truth = {_key(s) for s in with_outline.sections if s.level == 1 and s.kind != "front"}
+        detected = {_key(s) for s in read_paper(pdf, use_outline=False).sections
+                    if s.level == 1 and s.kind != "front"}
+        both = truth & detected
+        hits, found_total, truth_total = hits + len(both), found_total + len(detected), truth_total + len(truth)
+        rows.append({"paper": pdf.stem, "outline_top": len(truth), "detected_top": len(detected),
+                     "precision": round(len(both) / max(len(detected), 1), 2),
+                     "recall": round(len(both) / max(len(truth), 1), 2),
+                     "missed": sorted(truth - detected), "extra": sorted(detected - truth)})
+        print_row(rows[-1])
+    total = {"precision": round(hits / max(found_total, 1), 2), "recall": round(hits / max(truth_total, 1), 2)}
+    print_row(total)
+    return {"papers": rows, "overall": total}
+
+
+def _key(section) -> str:
+    return re.sub(r"\W+", " ", section.title.lower()).strip()
+
+
 def bench_startup() -> dict:
     exe = [sys.executable, "-m", "paper_reader.cli"] if not shutil_which("paper-reader") else ["paper-reader"]
     times = []
@@ -172,7 +198,7 @@ def print_row(row: dict) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", choices=["papers", "economy", "pdf", "startup", "cache", "embedded",
-                                       "embedded-all"])
+                                       "embedded-all", "headings"])
     ap.add_argument("--notes", help="also write each paper's note into this folder")
     ap.add_argument("--latency", type=float, default=0.5, help="seconds the local server waits per call")
     ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results.json"))
@@ -181,7 +207,7 @@ def main() -> None:
         sys.exit(f"{PAPERS} is absent: the benchmarks run on the shared papers.")
     results: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                                  "platform": platform.platform()}}
-    parts = [args.only] if args.only else ["pdf", "startup", "papers", "economy", "cache", "embedded"]
+    parts = [args.only] if args.only else ["pdf", "headings", "startup", "papers", "economy", "cache", "embedded"]
     for part in parts:
         print(f"== {part}", flush=True)
         notes_dir = Path(args.notes) if args.notes else None
@@ -195,6 +221,8 @@ def main() -> None:
             results["naive_128k"] = bench_naive(128_000)
             for r in results["naive_128k"]:
                 print_row(r)
+        elif part == "headings":
+            results["headings"] = bench_headings()
         elif part == "pdf":
             results["pdf"] = bench_pdf()
             for r in results["pdf"]:

@@ -171,7 +171,9 @@ def detect_headings(lines: list[Line]) -> list[_Heading]:
             found.append(_Heading(i, name, num, level))
             continue
         std = _STANDARD.fullmatch(text) or _STANDARD.fullmatch(split_number(text)[1])
-        if std and (emphasized or len(text) < 40) and not split_number(text)[1][:1].islower():
+        # a plain-weight "Model" is a table header unless the line before it ends a sentence
+        ends_sentence = i == 0 or lines[i - 1].page != ln.page or lines[i - 1].text.rstrip()[-1:] in ".:!?。"
+        if std and (emphasized or len(text) < 40 and ends_sentence) and not split_number(text)[1][:1].islower():
             number, name = split_number(text)
             name = name.rstrip(".:：")
             after_refs = after_refs or kind_of(name) == "references"
@@ -185,6 +187,8 @@ def _plausible_title(title: str) -> bool:
         return False
     if title.endswith(".") and len(words) > 6:
         return False  # a sentence, e.g. a numbered list item
+    if len(words) > 5 and (re.match(r"(We|Our|This|These|It|In this|Here)\b", title) or "," in title and len(words) > 8):
+        return False  # a bold list item such as "2. We complement rationale generation with ..."
     return sum(c.isalpha() or "\u4e00" <= c <= "\u9fff" for c in title) >= 0.6 * len(title)
 
 
