@@ -116,13 +116,20 @@ def check_citations(text: str, paper: Paper) -> CitationCheck:
         if section_ok and pages_ok:
             kept += 1
             complete += bool(where and pages)
-            return m.group(0)
+            return _canonical(where, pages)
         removed += 1
         return ""
 
     out = CITATION.sub(repl, text)
     out = re.sub(r"[ \t]+([.,;])", r"\1", out)
     return CitationCheck(re.sub(r"[ \t]{2,}", " ", out).strip(), kept, removed, complete)
+
+
+def _canonical(where: str, pages: list[int]) -> str:
+    """One citation style whatever the model wrote: "(§3.2, p. 5)", "(§3, pp. 4–6)", "(p. 2)"."""
+    where = re.sub(r"^§\s+", "§", where.rstrip(".").strip())
+    page = "" if not pages else f"p. {pages[0]}" if len(pages) == 1 or pages[0] == pages[-1] else f"pp. {pages[0]}–{pages[-1]}"
+    return "(" + ", ".join(x for x in (where, page) if x) + ")"
 
 
 def safe_markdown(text: str) -> str:

@@ -128,6 +128,9 @@ def make_notes(paper: Paper, questions: QuestionSet, model: LLM, lang: str = "en
     numbers = paper_numbers(paper)
 
     def answer(q: Question) -> Answer:
+        if model.small and "references" in q.sources and related_from_citations(paper):
+            # a tiny model cannot match papers to a bibliography; the paper's own citations can
+            return _finish(paper, q, "", digests, vocabulary, [], numbers)
         messages, refs = _answer_messages(paper, q, digests, model, lang, budget)
         c = model.complete(messages, budget.answer_out)
         usage.add(c)

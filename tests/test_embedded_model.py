@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 
 from paper_reader.core import read
+from paper_reader.grounding import related_from_citations
 from paper_reader.settings import load_settings
 from tests.conftest import EXAMPLE
 
@@ -21,7 +22,9 @@ def test_embedded_model_writes_ten_grounded_answers(tmp_path):
     text = result.path.read_text()
     bodies = re.split(r"^# \d+\. .+$", text, flags=re.M)[1:]
     assert len(bodies) == 10
-    assert result.notes.usage.calls == result.notes.chunks + 10
+    # the related-papers answer of a tiny model comes from the paper's own citations, not a call
+    skipped = 1 if related_from_citations(result.notes.paper) else 0
+    assert result.notes.usage.calls == result.notes.chunks + 10 - skipped
     for body in bodies:
         body = body.strip()
         assert len(body) > 40

@@ -36,7 +36,8 @@ def paper(tmp_path_factory):
     ("Bad page (§1, p. 99).", 0, 1, "Bad page."),
     ("Range (§3, pp. 1–2) ok.", 1, 0, "Range (§3, pp. 1–2) ok."),
     ("Named (Introduction, p. 1) and (Magic Section, p. 1).", 1, 1, "Named (Introduction, p. 1) and."),
-    ("Sloppy (§3.1, p 2) and (§2.A, pagenumber: x).", 1, 1, "Sloppy (§3.1, p 2) and."),
+    ("Sloppy (§3.1, p 2) and (§2.A, pagenumber: x).", 1, 1, "Sloppy (§3.1, p. 2) and."),
+    ("Brackets [§ 3.1; pp. 1-2].", 1, 0, "Brackets (§3.1, pp. 1–2)."),
     ("No citations.", 0, 0, "No citations."),
 ])
 def test_check_citations(paper, text, kept, removed, out):
