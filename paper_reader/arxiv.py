@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 import feedparser
@@ -100,7 +101,7 @@ def parse_source(text: str) -> Source:
     if text.lower().startswith("arxiv:"):
         return _arxiv_source(text[6:].strip(), text)
     old = _LOOKS_OLD.fullmatch(text)
-    if (_LOOKS_NEW.fullmatch(text) or old and old.group(1) in _OLD_ARCHIVES) and not Path(text).exists():
+    if (_LOOKS_NEW.fullmatch(text) or (old and old.group(1) in _OLD_ARCHIVES)) and not Path(text).exists():
         return _arxiv_source(text, text)
     return Source("path", text)
 
@@ -126,21 +127,20 @@ def fetch(source_text: str, *, cache_dir: str | Path, api_url: str = API_URL, pd
     if source.kind == "path":
         return Fetched(Path(source.value))
     if source.kind == "url":
-        name = hashlib.sha256(source.value.encode("utf-8")).hexdigest()[:16] + ".pdf"
-        path = download_pdf(source.value, pdf_dir, filename=name, timeout=timeout, retries=retries, hint=URL_HINT)
+        path = download_pdf(source.value, pdf_dir, timeout=timeout, retries=retries, hint=URL_HINT)
         return Fetched(path, None, source.value)
     asked = source.value + (source.version or "")
-    meta_path = Path(cache_dir) / "arxiv" / (_safe(asked) + ".json")
+    meta_path = Path(cache_dir) / "arxiv" / (asked.replace("/", "_") + ".json")
     meta = _load_metadata(meta_path)
     if meta is None:
         meta = fetch_metadata(asked, api_url=api_url, timeout=timeout, min_interval=min_interval, retries=retries)
-        _atomic_write(meta_path, json.dumps(asdict(meta), ensure_ascii=False).encode("utf-8"))
+        _atomic_write(meta_path, [json.dumps(asdict(meta), ensure_ascii=False).encode("utf-8")])
     if meta.withdrawn:
         earlier = f" Ask for an earlier version, e.g. {meta.id}v1." if meta.version not in ("", "v1") else ""
         raise FetchError(f"arXiv {meta.id}{meta.version} has been withdrawn by its authors.{earlier}")
     versioned = meta.id + (source.version or meta.version)
     url = f"{pdf_url.rstrip('/')}/{versioned}"
-    path = download_pdf(url, pdf_dir, filename=_safe(versioned) + ".pdf", timeout=timeout, retries=retries)
+    path = download_pdf(url, pdf_dir, filename=versioned.replace("/", "_") + ".pdf", timeout=timeout, retries=retries)
     return Fetched(path, meta, url)
 
 
@@ -150,16 +150,10 @@ def fetch_metadata(arxiv_id: str, *, api_url: str = API_URL, user_agent: str = U
     host = urlsplit(api_url).netloc or api_url
     with _client(timeout, user_agent) as client:
         request = client.build_request("GET", api_url, params={"id_list": arxiv_id, "max_results": "1"})
-        response = _send(client, request, retries, min_interval, host, API_HINT)
-        try:
-            body = response.read()
-        except httpx.HTTPError as exc:
-            raise _network_error(exc, host, API_HINT, timeout) from exc
-        finally:
-            response.close()
+        response = _send(client, request, retries, min_interval, host, API_HINT, stream=False)
     if response.status_code != 200:
-        raise FetchError(f"The arXiv API at {host} answered {_status(response)}. {_status_hint(response, API_HINT)}")
-    return _parse_feed(body, arxiv_id, host)
+        raise _http_error(response, f"The arXiv API at {host}", API_HINT)
+    return _parse_feed(response.content, arxiv_id, host)
 
 
 def _parse_feed(body: bytes, arxiv_id: str, host: str) -> ArxivMetadata:
@@ -209,47 +203,28 @@ def download_pdf(url: str, dest_dir: str | Path, *, filename: str | None = None,
         response = _send(client, client.build_request("GET", url), retries, 0.0, host, hint)
         try:
             if response.status_code != 200:
-                fix = "Check the ID or URL." if response.status_code == 404 else _status_hint(response, hint)
-                raise FetchError(f"{url} answered {_status(response)}. {fix}")
-            _stream_to(dest, response, url)
+                raise _http_error(response, url, "Check the ID or URL." if response.status_code == 404 else hint)
+            _atomic_write(dest, response.iter_bytes(), check=lambda tmp: _check_pdf(tmp, response, url))
+        except httpx.RemoteProtocolError as exc:
+            raise FetchError(f"The download of {url} was cut short. Try again.") from exc
         except httpx.HTTPError as exc:
-            if isinstance(exc, httpx.RemoteProtocolError):
-                raise FetchError(f"The download of {url} was cut short. Try again.") from exc
             raise _network_error(exc, host, hint, timeout) from exc
         finally:
             response.close()
     return dest
 
 
-def _stream_to(dest: Path, response: httpx.Response, url: str) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-", suffix=".pdf")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            head = b""
-            for chunk in response.iter_bytes():
-                if len(head) < 1024:
-                    head += chunk[:1024]
-                    _check_pdf_start(head, response, url)
-                fh.write(chunk)
-            _check_pdf_start(head, response, url, final=True)
-        expected = response.headers.get("Content-Length")
-        if expected and expected.isdigit() and response.num_bytes_downloaded != int(expected):
-            raise FetchError(f"The download of {url} was cut short "
-                             f"({response.num_bytes_downloaded} of {expected} bytes). Try again.")
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _check_pdf_start(head: bytes, response: httpx.Response, url: str, final: bool = False) -> None:
-    if (len(head) < 5 and not final) or head.startswith(b"%PDF-"):
+def _check_pdf(tmp: Path, response: httpx.Response, url: str) -> None:
+    expected, got = response.headers.get("Content-Length", ""), response.num_bytes_downloaded
+    if expected.isdigit() and got != int(expected):
+        raise FetchError(f"The download of {url} was cut short ({got} of {expected} bytes). Try again.")
+    with tmp.open("rb") as fh:
+        head = fh.read(1024)
+    if head.startswith(b"%PDF-"):
         return
-    text = head.lstrip().lower()
-    if "html" in response.headers.get("Content-Type", "") or text.startswith((b"<!doctype html", b"<html")):
+    if "html" in response.headers.get("Content-Type", "") or head.lstrip().lower().startswith((b"<!doctype", b"<html")):
         raise FetchError(f"{url} served an HTML page, not a PDF. Give the link to the PDF file itself.")
-    raise FetchError(f"{url} did not serve a PDF (it starts with {head[:16]!r}). Give the link to the PDF file itself.")
+    raise FetchError(f"{url} did not serve a PDF (it starts with {head[:16]!r}). Give the link to the PDF itself.")
 
 
 def _client(timeout: float, user_agent: str) -> httpx.Client:
@@ -257,12 +232,12 @@ def _client(timeout: float, user_agent: str) -> httpx.Client:
 
 
 def _send(client: httpx.Client, request: httpx.Request, retries: int, min_interval: float,
-          host: str, hint: str) -> httpx.Response:
+          host: str, hint: str, stream: bool = True) -> httpx.Response:
     """Send, retrying 429/503 with exponential backoff (or the server's Retry-After); the caller closes."""
     for attempt in range(retries + 1):
         _wait_turn(min_interval)
         try:
-            response = client.send(request, stream=True)
+            response = client.send(request, stream=stream)
         except httpx.HTTPError as exc:
             raise _network_error(exc, host, hint, client.timeout.read) from exc
         if response.status_code not in (429, 503) or attempt == retries:
@@ -278,7 +253,7 @@ def _send(client: httpx.Client, request: httpx.Request, retries: int, min_interv
 def _wait_turn(min_interval: float) -> None:
     """Space requests at least min_interval seconds apart, across threads (arXiv asks for one per 3 s)."""
     global _last_api_request
-    if min_interval <= 0:
+    if min_interval <= 0:  # PDF downloads, and tests
         return
     with _rate_lock:
         wait = _last_api_request + min_interval - time.monotonic()
@@ -288,13 +263,11 @@ def _wait_turn(min_interval: float) -> None:
 
 
 def _retry_after(value: str | None, default: float) -> float:
-    if not value:
-        return default
-    if value.strip().isdigit():
-        return float(value)
-    try:
+    try:  # seconds, or an HTTP date; anything else (or nothing) means the default backoff
+        if value.strip().isdigit():
+            return float(value)
         return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
+    except (AttributeError, TypeError, ValueError):
         return default
 
 
@@ -305,14 +278,10 @@ def _network_error(exc: httpx.HTTPError, host: str, hint: str, timeout: float | 
     return FetchError(f"Could not reach {host}: {reason}. {hint}")
 
 
-def _status(response: httpx.Response) -> str:
-    return f"{response.status_code} {response.reason_phrase}".strip()
-
-
-def _status_hint(response: httpx.Response, hint: str) -> str:
+def _http_error(response: httpx.Response, what: str, hint: str) -> FetchError:
     if response.status_code in (429, 503):
-        return "The server is busy or rate-limiting; wait a minute and try again."
-    return hint
+        hint = "The server is busy or rate-limiting; wait a minute and try again."
+    return FetchError(f"{what} answered {response.status_code} {response.reason_phrase}. {hint}")
 
 
 def _load_metadata(path: Path) -> ArxivMetadata | None:
@@ -322,20 +291,20 @@ def _load_metadata(path: Path) -> ArxivMetadata | None:
         return None  # a miss, or a damaged entry that the next write replaces
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, chunks: Iterable[bytes], check: Callable[[Path], None] | None = None) -> None:
+    """Write to a temp file beside path, check it, then rename: a failure never leaves a partial file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for chunk in chunks:
+                fh.write(chunk)
+        if check:
+            check(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def _safe(arxiv_id: str) -> str:
-    return arxiv_id.replace("/", "_")
 
 
 def _squash(text: str) -> str:

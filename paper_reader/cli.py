@@ -29,7 +29,9 @@ READ_HELP = """Read one paper and write its ten-question notes (Markdown). Print
 
   paper-reader read examples/epigenetic_smoking_cc_by.pdf
 
-  paper-reader read paper.pdf -o notes/ --model gpt-4o-mini --lang zh
+  paper-reader read 1706.03762 -o notes/
+
+  paper-reader read https://arxiv.org/abs/2112.11446v2 --model gpt-4o-mini --lang zh
 
   OPENAI_API_BASE=http://127.0.0.1:8000/v1 paper-reader read paper.pdf --model openai/my-model
 
@@ -56,7 +58,7 @@ def main_options(
 @app.command(help=READ_HELP)
 def read(
     ctx: typer.Context,
-    paper: Path = typer.Argument(..., help="The paper: a PDF file."),
+    paper: str = typer.Argument(..., help="The paper: a PDF file, an arXiv ID or URL, or a PDF URL."),
     output: Optional[str] = typer.Option(None, "--output", "-o",
                                          help="Folder for the note, a .md file, or - for stdout. [default: .]"),
     model: Optional[str] = typer.Option(None, "--model", "-m",
@@ -144,7 +146,7 @@ With no question, asks interactively until an empty line or Ctrl-D.
 @app.command(help=ASK_HELP)
 def ask(
     ctx: typer.Context,
-    paper: Path = typer.Argument(..., help="A PDF, or a note made by paper-reader."),
+    paper: str = typer.Argument(..., help="A PDF, an arXiv ID or URL, or a note made by paper-reader."),
     question: Optional[str] = typer.Argument(None, help="The question; none for an interactive session."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Any litellm model string."),
     lang: Optional[str] = typer.Option(None, "--lang", "-l", help="Language of the answer: en or zh."),

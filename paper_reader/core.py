@@ -41,13 +41,32 @@ def note_path(paper: Paper, output: str) -> Path | None:
     return out / note_filename(paper.title)
 
 
+def open_paper(source: str | Path, settings: Settings) -> Paper:
+    """A local PDF, an arXiv ID or URL, or a PDF URL -> Paper, with arXiv's metadata where known."""
+    from .arxiv import fetch
+
+    fetched = fetch(str(source), cache_dir=settings.download_path(), api_url=settings.arxiv_api,
+                    pdf_url=settings.arxiv_pdf, min_interval=settings.arxiv_interval)
+    paper = read_paper(fetched.path)
+    meta = fetched.metadata
+    if fetched.url:
+        paper.source = fetched.url
+    if meta is not None:
+        paper.title = meta.title or paper.title
+        paper.authors = list(meta.authors) or paper.authors
+        paper.arxiv_id = meta.id + (meta.version or "")
+        paper.year = int(meta.published[:4]) if meta.published[:4].isdigit() else paper.year
+        paper.abstract = meta.abstract or paper.abstract
+    return paper
+
+
 def read(source: str | Path, settings: Settings, model: LLM | None = None,
          progress: Progress | None = None, force: bool = False) -> ReadResult:
     """Read a paper and write its note; `model` is injectable (tests pass a fake)."""
     report = progress or (lambda *a: None)
     questions = load_questions(settings.template)
     report("read", str(source), 0, 1)
-    paper = read_paper(source)
+    paper = open_paper(source, settings)
     report("read", paper.title, 1, 1)
     path = note_path(paper, settings.output)
     if path is not None and path.exists() and not force:
@@ -96,7 +115,7 @@ def ask_session(source: str | Path, settings: Settings, model: LLM | None = None
         if not origin:
             raise InputError(f"{source} has no 'source:' in its front matter: pass the PDF instead.")
         source = Path(origin) if Path(origin).is_absolute() or Path(origin).exists() else note.parent / origin
-    paper = read_paper(source)
+    paper = open_paper(source, settings)
     if note is None:
         candidate = note_path(paper, settings.output)
         note = candidate if candidate is not None and candidate.is_file() else None

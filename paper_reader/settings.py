@@ -34,9 +34,16 @@ class Settings:
     cache_dir: str = ""  # default: $XDG_CACHE_HOME/paper-reader
     context_window: int | None = None  # override the model's known context size (tokens)
     timeout: float = 300.0  # seconds per model call
+    arxiv_api: str = "https://export.arxiv.org/api/query"  # arXiv API endpoint (tests use a local one)
+    arxiv_pdf: str = "https://arxiv.org/pdf"  # where arXiv PDFs are downloaded from
+    arxiv_interval: float = 3.0  # seconds between arXiv API requests (arXiv's etiquette)
 
     def cache_path(self) -> Path:
         return Path(self.cache_dir) if self.cache_dir else _cache_home() / "llm"
+
+    def download_path(self) -> Path:
+        """Where downloaded PDFs and arXiv metadata are kept (beside the call cache)."""
+        return self.cache_path().parent / "downloads"
 
 
 _TYPES = {f.name: f.type for f in fields(Settings)}

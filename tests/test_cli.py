@@ -98,3 +98,24 @@ def test_help_does_not_import_litellm():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "litellm imported" not in result.stderr
     assert "Usage" in result.stdout
+
+
+def test_read_an_arxiv_id_from_a_local_arxiv_server(tmp_path, monkeypatch):
+    from tests.support.arxiv_server import ArxivServer
+
+    with ArxivServer() as server:
+        monkeypatch.setenv("PAPER_READER_ARXIV_API", server.api_url)
+        monkeypatch.setenv("PAPER_READER_ARXIV_PDF", server.pdf_url)
+        monkeypatch.setenv("PAPER_READER_ARXIV_INTERVAL", "0")
+        result = invoke(["read", "arXiv:2112.11446v2", "-o", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+        note = (tmp_path / "A Sample Paper on Testing.md").read_text()
+        assert "arxiv: 2112.11446v2" in note and f"source: {server.pdf_url}/2112.11446v2" in note
+        hits = len(server.requests)
+        again = invoke(["read", "2112.11446v2", "-o", str(tmp_path), "--force"])
+        assert again.exit_code == 0 and len(server.requests) == hits  # PDF and metadata cached
+
+        bad = invoke(["read", "2112.1144", "-o", str(tmp_path)])
+        assert bad.exit_code == 1 and "not a valid arXiv ID" in bad.stderr
+        unknown = invoke(["read", "2112.99999", "-o", str(tmp_path)])
+        assert unknown.exit_code == 1 and "arXiv has no paper 2112.99999" in unknown.stderr
