@@ -12,7 +12,7 @@ from .llm import LLM, LiteLLM
 from .pipeline import Notes, Progress, make_notes
 from .reader import read_paper
 from .render import note_filename, render_notes, write_atomic
-from .settings import Settings
+from .settings import Settings, find_repo_config
 from .template import load_questions
 
 
@@ -60,24 +60,65 @@ def open_paper(source: str | Path, settings: Settings) -> Paper:
     return paper
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where a note goes: a file (None = stdout), and the notes repository it belongs to, if any."""
+
+    path: Path | None
+    root: Path | None = None
+
+
+def target_for(paper: Paper, settings: Settings, topic: str | None = None) -> Target:
+    """Inside a notes repository (and with no -o) notes follow its notes_path; elsewhere, -o."""
+    from .repo import note_relpath
+
+    repo = find_repo_config()
+    if repo is not None and settings.output == ".":
+        return Target(repo.parent / note_relpath(settings.notes_path, paper.title, topic), repo.parent)
+    return Target(note_path(paper, settings.output))
+
+
+def save_note(markdown: str, target: Target, paper: Paper, settings: Settings, force: bool) -> Path:
+    """Write the note (keeping the old one's hand-owned sections), then update the index and commit."""
+    from .notes_index import write_index
+    from .notes_merge import merge_note
+    from .repo import commit_files, commit_message
+
+    path = target.path
+    old = path.read_text("utf-8") if path.exists() else None
+    if old is not None and not force:
+        raise OutputError(f"{path} already exists. Pass --force to replace it.")
+    write_atomic(path, merge_note(markdown, old, force=True), force=True)
+    if target.root is not None:
+        readme = write_index(target.root)
+        if settings.commit:
+            message = commit_message("update" if old else "add", paper.arxiv_id, paper.title)
+            commit_files(target.root, [path, readme], message)
+    return path
+
+
 def read(source: str | Path, settings: Settings, model: LLM | None = None,
-         progress: Progress | None = None, force: bool = False) -> ReadResult:
+         progress: Progress | None = None, force: bool = False, topic: str | None = None) -> ReadResult:
     """Read a paper and write its note; `model` is injectable (tests pass a fake)."""
+    from .repo import repo_lock
+
     report = progress or (lambda *a: None)
     questions = load_questions(settings.template)
     report("read", str(source), 0, 1)
     paper = open_paper(source, settings)
     report("read", paper.title, 1, 1)
-    path = note_path(paper, settings.output)
-    if path is not None and path.exists() and not force:
-        raise OutputError(f"{path} already exists. Pass --force to replace it.")
-    llm = model or open_model(settings)
-    notes = make_notes(paper, questions, llm, lang=settings.lang,
+    target = target_for(paper, settings, topic)
+    if target.path is not None and target.path.exists() and not force:
+        raise OutputError(f"{target.path} already exists. Pass --force to replace it.")
+    notes = make_notes(paper, questions, model or open_model(settings), lang=settings.lang,
                        concurrency=settings.concurrency, progress=progress)
     markdown = render_notes(notes, settings.note_template)
-    if path is not None:
-        write_atomic(path, markdown, force=force)
-    return ReadResult(notes, markdown, path)
+    if target.path is None:
+        return ReadResult(notes, markdown, None)
+    if target.root is None:
+        return ReadResult(notes, markdown, save_note(markdown, target, paper, settings, force))
+    with repo_lock(target.root, wait=60):
+        return ReadResult(notes, markdown, save_note(markdown, target, paper, settings, force))
 
 
 class AskSession:

@@ -41,11 +41,15 @@ def front_matter_data(text: str) -> dict:
     match = _FRONT.match(text)
     if not match:
         return {}
-    try:
-        data = yaml.safe_load(match.group(1))
-    except (yaml.YAMLError, ValueError, TypeError):  # e.g. bad syntax, or a date like 2023-02-30
-        return {}
-    return data if isinstance(data, dict) else {}
+    for loader in (yaml.SafeLoader, yaml.BaseLoader):  # BaseLoader reads values as text: 2023-02-30 is fine
+        try:
+            data = yaml.load(match.group(1), Loader=loader)
+            return data if isinstance(data, dict) else {}
+        except yaml.YAMLError:
+            return {}
+        except (ValueError, TypeError):
+            continue
+    return {}
 
 
 def headings(body: str) -> list[tuple[int, int, str]]:
@@ -64,7 +68,7 @@ def headings(body: str) -> list[tuple[int, int, str]]:
 
 def section_kind(level: int, text: str) -> str | None:
     """'notes' for a My notes heading, 'qa' for a top-level Q&A heading, else None."""
-    key = re.sub(r"\s+", "", text).casefold()
+    key = re.sub(r"\s+", "", text).casefold().rstrip(":：")
     if key in _MY_NOTES:
         return "notes"
     return "qa" if level == 1 and key in _QA else None
@@ -95,7 +99,8 @@ def user_spans(body: str) -> list[tuple[str, int, int, int | None]]:
         line, level, text = heads[i]
         kind = section_kind(level, text)
         if kind is None:
-            question = _number(text) if level == 1 and is_numbered(text) else question
+            if level == 1 and is_numbered(text):
+                question = _number(text)
             i += 1
             continue
         j = i + 1

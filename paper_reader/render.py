@@ -79,6 +79,16 @@ def note_filename(title: str, max_len: int = 120) -> str:
     return f"{name}.md"
 
 
+def _mode_for(path: Path) -> int:
+    """The existing file's permissions, or the usual ones for a new file under this umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_atomic(path: Path, text: str, force: bool = False) -> Path:
     """Write the whole file or nothing; refuse to replace an existing note unless forced."""
     if path.exists() and not force:
@@ -93,6 +103,7 @@ def write_atomic(path: Path, text: str, force: bool = False) -> Path:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _mode_for(path))  # mkstemp makes 0600; a note should read like any file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -37,6 +37,8 @@ class Settings:
     arxiv_api: str = "https://export.arxiv.org/api/query"  # arXiv API endpoint (tests use a local one)
     arxiv_pdf: str = "https://arxiv.org/pdf"  # where arXiv PDFs are downloaded from
     arxiv_interval: float = 3.0  # seconds between arXiv API requests (arXiv's etiquette)
+    notes_path: str = "{topic}/{title}.md"  # where notes go inside a notes repository
+    commit: bool = False  # commit each new or updated note (notes repository only)
 
     def cache_path(self) -> Path:
         return Path(self.cache_dir) if self.cache_dir else _cache_home() / "llm"

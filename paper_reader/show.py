@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
 from rich.tree import Tree
 
 from .document import Paper
@@ -37,3 +39,51 @@ def paper_json(paper: Paper) -> str:
                       "first_page": s.first_page, "last_page": s.last_page} for s in paper.sections],
         "references": [{"text": r.text, "arxiv": r.arxiv, "doi": r.doi} for r in paper.references],
     }, ensure_ascii=False, indent=2)
+
+
+class BatchDisplay:
+    """Live batch progress on stderr: an overall bar with ETA, and one line per paper in flight."""
+
+    def __init__(self, console, entries):
+        self.entries = entries
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True)
+        self.rows: dict[int, int] = {}
+
+    def __enter__(self):
+        self.progress.__enter__()
+        self.overall = self.progress.add_task("[bold]papers", total=len(self.entries))
+        return self
+
+    def __call__(self, i: int, stage: str, detail: str) -> None:
+        name = self.entries[i].source[-40:]
+        if stage in ("done", "skipped", "failed"):
+            if i in self.rows:
+                self.progress.remove_task(self.rows.pop(i))
+            self.progress.advance(self.overall)
+            return
+        if i not in self.rows:
+            self.rows[i] = self.progress.add_task(name, total=None)
+        self.progress.update(self.rows[i], description=f"  {name} [dim]{stage} {detail[:30]}[/dim]")
+
+    def __exit__(self, *exc):
+        self.progress.__exit__(*exc)
+        return False
+
+
+def batch_table(results) -> Table:
+    """Paper, status, seconds, calls, tokens and cost per paper, with totals."""
+    table = Table(title="paper-reader batch", show_footer=True)
+    done = [r for r in results if r.status == "done"]
+    table.add_column("paper", footer=f"{len(done)} done, {sum(r.status == 'skipped' for r in results)} skipped, "
+                                     f"{sum(r.status == 'failed' for r in results)} failed")
+    table.add_column("status")
+    table.add_column("s", justify="right", footer=f"{sum(r.seconds for r in results):.0f}")
+    table.add_column("calls", justify="right", footer=str(sum(r.calls for r in results)))
+    table.add_column("tokens", justify="right", footer=f"{sum(r.tokens for r in results):,}")
+    table.add_column("cost", justify="right", footer=f"${sum(r.cost for r in results):.4f}")
+    colour = {"done": "green", "skipped": "dim", "failed": "red", "interrupted": "yellow"}
+    for r in results:
+        table.add_row((r.title or r.entry.source)[:60], f"[{colour.get(r.status, 'white')}]{r.status}[/]",
+                      f"{r.seconds:.1f}", str(r.calls), f"{r.tokens:,}", f"${r.cost:.4f}")
+    return table

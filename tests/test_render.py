@@ -72,3 +72,4 @@ def test_write_atomic_never_overwrites_without_force(tmp_path):
     write_atomic(path, "third", force=True)
     assert path.read_text() == "third"
     assert [p.name for p in tmp_path.iterdir()] == ["n.md"]  # no temp files left behind
+    assert path.stat().st_mode & 0o044  # readable by others, like any file the user writes

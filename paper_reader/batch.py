@@ -1,0 +1,105 @@
+"""Many papers at once: concurrent, resumable, one failure never stops the others."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+from .core import open_model, open_paper, save_note, target_for
+from .errors import PaperReaderError
+from .llm import LLM
+from .pipeline import make_notes
+from .readinglist import Entry
+from .render import render_notes
+from .settings import Settings, find_repo_config
+from .template import load_questions
+
+# (entry index, stage, detail) -> the display; stages: read, digest, answer, write, done, skipped, failed
+BatchProgress = Callable[[int, str, str], None]
+
+
+@dataclass
+class PaperResult:
+    entry: Entry
+    status: str = "pending"  # done, skipped, failed, interrupted
+    seconds: float = 0.0
+    calls: int = 0
+    cached: int = 0
+    tokens: int = 0
+    cost: float = 0.0
+    path: Path | None = None
+    title: str = ""
+    error: str = ""
+
+
+def run_batch(entries: list[Entry], settings: Settings, model: LLM | None = None, force: bool = False,
+              progress: BatchProgress | None = None, stop: threading.Event | None = None) -> list[PaperResult]:
+    """Read every entry into a note; finished notes are skipped unless forced (so a re-run resumes)."""
+    from .repo import repo_lock
+
+    report = progress or (lambda *a: None)
+    stop = stop or threading.Event()
+    results = [PaperResult(e) for e in entries]
+    llm = model or open_model(settings)
+    write_lock = threading.Lock()
+    repo = find_repo_config()
+    guard = repo_lock(repo.parent, wait=0) if repo is not None and settings.output == "." else nullcontext()
+    with guard, ThreadPoolExecutor(max_workers=settings.concurrency) as pool:
+        futures = [pool.submit(_one, i, r, settings, llm, force, report, stop, write_lock)
+                   for i, r in enumerate(results)]
+        try:
+            for f in futures:
+                f.result()
+        except KeyboardInterrupt:
+            stop.set()  # papers in flight finish their current call; nothing half-written is left
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    return results
+
+
+def _one(i: int, result: PaperResult, settings: Settings, llm: LLM, force: bool,
+         report: BatchProgress, stop: threading.Event, write_lock: threading.Lock) -> None:
+    if stop.is_set():
+        result.status = "interrupted"
+        return
+    started = time.monotonic()
+    entry = result.entry
+    try:
+        if entry.extra.get("missing"):
+            raise PaperReaderError(f"{entry.source}: the entry has no PDF file, arXiv ID or URL.")
+        local = replace(settings, lang=entry.lang or settings.lang)
+        report(i, "read", entry.source)
+        paper = open_paper(entry.source, local)
+        result.title = paper.title
+        target = target_for(paper, local, entry.topic)
+        result.path = target.path
+        if target.path is not None and target.path.exists() and not force:
+            result.status = "skipped"
+            report(i, "skipped", paper.title)
+            return
+        notes = make_notes(paper, load_questions(local.template), llm, lang=local.lang,
+                           concurrency=local.concurrency, progress=lambda s, d, n, t: report(i, s, f"{n}/{t}"))
+        if stop.is_set():
+            result.status = "interrupted"
+            return
+        markdown = render_notes(notes, local.note_template)
+        report(i, "write", paper.title)
+        with write_lock:
+            save_note(markdown, target, paper, local, force=True)
+        u = notes.usage
+        result.calls, result.cached, result.tokens, result.cost = u.calls, u.cached, u.input_tokens + u.output_tokens, u.cost
+        result.status = "done"
+        report(i, "done", paper.title)
+    except PaperReaderError as exc:
+        result.status, result.error = "failed", str(exc)
+        report(i, "failed", str(exc))
+    except Exception as exc:  # one paper's bug must not stop the batch; say what it was
+        result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
+        report(i, "failed", result.error)
+    finally:
+        result.seconds = time.monotonic() - started
