@@ -74,16 +74,19 @@ def read(
                                                  help="Override the model's context size in tokens."),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds per model call. [default: 300]"),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse or store model answers."),
-    force: bool = typer.Option(False, "--force", "-f", help="Replace an existing note."),
+    max_pages: Optional[int] = typer.Option(None, "--max-pages", min=1, help="Refuse longer PDFs. [default: 300]"),
+    topic: Optional[str] = typer.Option(None, "--topic", help="Topic folder in a notes repository."),
+    commit: bool = typer.Option(False, "--commit", help="Commit the note and the index (notes repository)."),
+    force: bool = typer.Option(False, "--force", "-f", help="Replace an existing note (keeps '## My notes' and Q&A)."),
 ):
     from .core import read as core_read
     from .settings import load_settings
 
     flags = dict(output=output, model=model, lang=lang, concurrency=concurrency,
-                 context_window=context_window, timeout=timeout,
+                 context_window=context_window, timeout=timeout, max_pages=max_pages,
                  template=str(template) if template else None,
                  note_template=str(note_template) if note_template else None,
-                 cache=False if no_cache else None)
+                 cache=False if no_cache else None, commit=True if commit else None)
     started = time.monotonic()
     with _errors():
         settings = load_settings(flags)
@@ -91,7 +94,7 @@ def read(
             _warn_if_embedded(settings.model)
         with _progress() as progress:
             result = core_read(paper, settings, model=_injected_model(ctx, settings),
-                               progress=progress, force=force)
+                               progress=progress, force=force, topic=topic)
     u = result.notes.usage
     err.print(f"[dim]{time.monotonic() - started:.1f}s, {u.calls} model calls ({u.cached} cached), "
               f"{u.input_tokens:,} tokens in, {u.output_tokens:,} out, ${u.cost:.4f}[/dim]")
@@ -232,6 +235,7 @@ def batch(
                                               help="Papers (and calls per paper) in flight at once."),
     commit: bool = typer.Option(False, "--commit", help="Commit each note and the index (notes repo)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse or store model answers."),
+    max_pages: Optional[int] = typer.Option(None, "--max-pages", min=1, help="Refuse longer PDFs. [default: 300]"),
     force: bool = typer.Option(False, "--force", "-f", help="Redo papers that already have a note."),
 ):
     from .batch import run_batch
@@ -241,7 +245,8 @@ def batch(
 
     with _errors():
         settings = load_settings(dict(output=output, model=model, lang=lang, concurrency=concurrency,
-                                      commit=True if commit else None, cache=False if no_cache else None))
+                                      commit=True if commit else None, cache=False if no_cache else None,
+                                      max_pages=max_pages))
         entries = load_list(reading_list)
         injected = _injected_model(ctx, settings)
         if injected is None:

@@ -25,7 +25,8 @@ class ReadResult:
 
 def open_model(settings: Settings) -> LLM:
     """The configured model, behind the on-disk cache unless caching is off."""
-    model: LLM = LiteLLM(settings.model, context_window=settings.context_window, timeout=settings.timeout)
+    model: LLM = LiteLLM(settings.model, context_window=settings.context_window, timeout=settings.timeout,
+                         deployments=list(settings.deployments) or None)
     return CachedLLM(model, settings.cache_path()) if settings.cache else model
 
 
@@ -47,7 +48,7 @@ def open_paper(source: str | Path, settings: Settings) -> Paper:
 
     fetched = fetch(str(source), cache_dir=settings.download_path(), api_url=settings.arxiv_api,
                     pdf_url=settings.arxiv_pdf, min_interval=settings.arxiv_interval)
-    paper = read_paper(fetched.path)
+    paper = read_paper(fetched.path, max_pages=settings.max_pages)
     meta = fetched.metadata
     if fetched.url:
         paper.source = fetched.url

@@ -124,9 +124,9 @@ def related_from_citations(paper: Paper, limit: int = 6) -> str:
     for i, sections in ranked:
         ref = paper.references[i]
         kind = next((s.kind for s in sections if s.kind in _RELATION), "")
-        where = ", ".join(dict.fromkeys(f"{s.label}, p. {s.first_page}" for s in sections[:2]))
+        where = " ".join(dict.fromkeys(f"({s.label}, p. {s.first_page})" for s in sections[:2]))
         relation = _RELATION.get(kind, "cited")
-        lines.append(f"- **{relation.capitalize()}**: {_short(ref)} ({where}) {link(ref)}".rstrip())
+        lines.append(f"- **{relation.capitalize()}**: {_short(ref)} {where} {link(ref)}".rstrip())
     return "\n".join(lines)
 
 

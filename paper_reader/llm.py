@@ -62,36 +62,43 @@ class LiteLLM:
     """Any litellm model string; keys and endpoints come from litellm's usual environment variables."""
 
     def __init__(self, name: str, context_window: int | None = None, timeout: float = 300,
-                 retries: int = 4, temperature: float = 0.2):
+                 retries: int = 4, temperature: float = 0.2, deployments: list[dict] | None = None):
         self.name = name
         self._litellm = _litellm()
         self.timeout = timeout
         self.retries = retries
         self.temperature = temperature
+        self._router = _router(self._litellm, name, deployments) if deployments else None
+        self._model_for_info = deployments[0]["model"] if deployments else name
         self.context_window = context_window or self._known_context()
         self.small = name == EMBEDDED_MODEL or self.context_window <= 4096
 
     def _known_context(self) -> int:
         try:
-            info = self._litellm.get_model_info(self.name)
+            info = self._litellm.get_model_info(self._model_for_info)
             return int(info.get("max_input_tokens") or info.get("max_tokens") or DEFAULT_CONTEXT)
         except Exception:  # litellm raises a bare Exception for models it has no entry for
             return DEFAULT_CONTEXT
 
     def count_tokens(self, text: str) -> int:
-        return self._litellm.token_counter(model=self.name, text=text)
+        return self._litellm.token_counter(model=self._model_for_info, text=text)
 
     def complete(self, messages: list[dict], max_tokens: int) -> Completion:
         lm = self._litellm
+        # checked first: these subclass APIError too, and retrying them cannot help
+        final = (lm.AuthenticationError, lm.NotFoundError, lm.ContextWindowExceededError,
+                 lm.BadRequestError, lm.PermissionDeniedError)
         transient = (lm.RateLimitError, lm.Timeout, lm.APIConnectionError, lm.InternalServerError,
-                     lm.ServiceUnavailableError, lm.BadGatewayError)
+                     lm.ServiceUnavailableError, lm.BadGatewayError, lm.APIError,
+                     lm.APIResponseValidationError, ValueError, KeyError, IndexError, AttributeError)
         kwargs = dict(model=self.name, messages=messages, max_tokens=max_tokens,
                       temperature=self.temperature, timeout=self.timeout, num_retries=0)
         if self.name == EMBEDDED_MODEL:
             kwargs["repetition_penalty"] = 1.3
+        call = self._router.completion if self._router else lm.completion
         for attempt in range(self.retries + 1):
             try:
-                response = lm.completion(**kwargs)
+                response = call(**kwargs)
                 text = response.choices[0].message.content or ""
                 if not text.strip():
                     if attempt < self.retries:
@@ -101,12 +108,14 @@ class LiteLLM:
                 return Completion(text=text, input_tokens=response.usage.prompt_tokens or 0,
                                   output_tokens=response.usage.completion_tokens or 0,
                                   cost=self._cost(response))
-            except transient as exc:
+            except ModelError:
+                raise
+            except final as exc:
+                raise _translate(self.name, exc) from exc
+            except transient as exc:  # also malformed or truncated responses (ValueError, KeyError...)
                 if attempt >= self.retries:
                     raise ModelError(_transient_message(self.name, exc, attempt + 1)) from exc
                 time.sleep(_backoff(exc, attempt))
-            except ModelError:
-                raise
             except Exception as exc:
                 raise _translate(self.name, exc) from exc
         raise AssertionError("unreachable")
@@ -116,6 +125,24 @@ class LiteLLM:
             return float(self._litellm.completion_cost(completion_response=response) or 0.0)
         except Exception:  # unknown price: report zero rather than fail a finished call
             return 0.0
+
+
+def _router(litellm, name: str, deployments: list[dict]):
+    """Spread calls over several deployments of one model with litellm's Router.
+
+    Each deployment is a mapping of litellm parameters (model, api_base, api_key, rpm, tpm, ...).
+    The Router balances load, respects per-deployment rate limits, and on a failure cools the
+    deployment down and sends the call to another one.
+    """
+    from litellm import Router
+
+    model_list = []
+    for d in deployments:
+        params = {k: v for k, v in d.items() if k not in ("rpm", "tpm")}
+        limits = {k: d[k] for k in ("rpm", "tpm") if k in d}
+        model_list.append({"model_name": name, "litellm_params": {**params, **limits}})
+    return Router(model_list=model_list, num_retries=max(2, len(model_list)), allowed_fails=1,
+                  cooldown_time=30, retry_after=0, routing_strategy="simple-shuffle")
 
 
 def _backoff(exc: Exception, attempt: int) -> float:

@@ -27,10 +27,15 @@ class RawPdf:
     outline: list[tuple[int, str, int]] = field(default_factory=list)  # (depth, title, page)
 
 
-def read_pdf(path: str | Path) -> RawPdf:
+def read_pdf(path: str | Path, max_pages: int | None = None) -> RawPdf:
     """Open a PDF and rebuild its lines; raise a clear error for anything unreadable."""
     path = Path(path)
     reader = _open(path)
+    if max_pages and len(reader.pages) > max_pages:
+        raise PdfUnreadable(
+            f"{path} has {len(reader.pages)} pages, more than the {max_pages} allowed: it looks like a book "
+            f"or proceedings. Pass --max-pages {len(reader.pages)} to read it anyway, or split it."
+        )
     lines: list[Line] = []
     for number, page in enumerate(reader.pages, start=1):
         try:

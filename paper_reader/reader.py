@@ -15,12 +15,12 @@ from .sections import body_size, build_sections, find_headings, kind_of
 _STAMP = re.compile(r"arXiv:\s?(\d{4}\.\d{4,5})(?:v\d+)?\s*\[[^\]]+\]\s*\d{1,2}\s+[A-Z][a-z]{2}\s+(\d{4})")
 
 
-def read_paper(path: str | Path, use_outline: bool = True) -> Paper:
+def read_paper(path: str | Path, use_outline: bool = True, max_pages: int | None = None) -> Paper:
     """Read a PDF into a Paper; raise PdfUnreadable with a clear reason when it has no usable text.
 
     `use_outline=False` ignores the PDF's own outline (to measure heading detection against it).
     """
-    raw = read_pdf(path)
+    raw = read_pdf(path, max_pages=max_pages)
     lines = clean_lines(raw.lines, raw.page_count)
     _check_text(raw, lines)
     title = _title(raw, lines)

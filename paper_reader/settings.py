@@ -39,6 +39,8 @@ class Settings:
     arxiv_interval: float = 3.0  # seconds between arXiv API requests (arXiv's etiquette)
     notes_path: str = "{topic}/{title}.md"  # where notes go inside a notes repository
     commit: bool = False  # commit each new or updated note (notes repository only)
+    max_pages: int = 300  # refuse longer PDFs (books, proceedings) unless raised
+    deployments: tuple = ()  # several servers for one model: [{model, api_base, api_key, rpm}, ...]
 
     def cache_path(self) -> Path:
         return Path(self.cache_dir) if self.cache_dir else _cache_home() / "llm"
@@ -76,9 +78,19 @@ def _from_file(path: Path) -> dict:
         raise ConfigError(f"Config {path}: must be a mapping of settings.")
     out = {}
     for key, value in data.items():
-        if key in _TYPES:
+        if key == "deployments":
+            out[key] = _deployments(value, f"Config {path}")
+        elif key in _TYPES:
             out[key] = _coerce(key, value, f"Config {path}")
     return out
+
+
+def _deployments(value, where: str) -> tuple:
+    """A list of litellm parameter mappings, each naming at least its model."""
+    if not isinstance(value, list) or not all(isinstance(d, dict) and d.get("model") for d in value):
+        raise ConfigError(f"{where}: 'deployments' must be a list of mappings, each with a 'model' "
+                          "(and usually api_base, api_key, rpm).")
+    return tuple(dict(d) for d in value)
 
 
 def find_repo_config(start: Path | None = None) -> Path | None:
@@ -101,6 +113,8 @@ def load_settings(flags: dict | None = None, cwd: Path | None = None) -> Setting
     if repo:
         merged.update(_from_file(repo))
     for name in _TYPES:
+        if name == "deployments":
+            continue  # a list: config files only
         env = os.environ.get(f"PAPER_READER_{name.upper()}")
         if env not in (None, ""):
             merged[name] = _coerce(name, env, f"PAPER_READER_{name.upper()}")
