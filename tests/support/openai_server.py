@@ -35,14 +35,22 @@ def grounded_reply(messages: list[dict]) -> str:
 class OpenAIServer:
     """Run with `with OpenAIServer() as server:`; `server.base_url` ends in /v1."""
 
+    # what a misbehaving server does, by name (see _misbehave)
+    KINDS = ("429", "500", "reset", "timeout", "truncated", "empty", "malformed")
+
     def __init__(self, reply: Callable[[list[dict]], str] = grounded_reply, latency: float = 0.0,
-                 fault_rate: float = 0.0, fault: Fault | None = None, seed: int = 0):
+                 fault_rate: float = 0.0, fault: Fault | str | None = None, seed: int = 0,
+                 fault_kinds: tuple[str, ...] = (), hang_seconds: float = 3.0):
         self.reply = reply
         self.latency = latency
         self.fault_rate = fault_rate
         self.fault = fault or (500, {}, '{"error": {"message": "injected failure"}}')
+        self.fault_kinds = fault_kinds  # with fault_rate: a random one of these per faulty call
+        self.hang_seconds = hang_seconds
+        self.faults_served = 0
         self.scripted: list[Fault] = []
         self.requests: list[dict] = []
+        self.answered: list[dict] = []  # requests that got a good answer
         self.headers: list[dict] = []
         self._random = random.Random(seed)
         self._lock = threading.Lock()
@@ -68,7 +76,8 @@ class OpenAIServer:
             if self.scripted:
                 return self.scripted.pop(0)
             if self.fault_rate and self._random.random() < self.fault_rate:
-                return self.fault
+                self.faults_served += 1
+                return self._random.choice(self.fault_kinds) if self.fault_kinds else self.fault
         return None
 
     def _handler(self):
@@ -89,6 +98,8 @@ class OpenAIServer:
                 if server.latency:
                     time.sleep(server.latency)
                 fault = server._next_fault()
+                if isinstance(fault, str):
+                    return self._misbehave(fault)
                 if fault:
                     return self._send(*fault)
                 text = server.reply(payload.get("messages", []))
@@ -102,6 +113,38 @@ class OpenAIServer:
                               "total_tokens": prompt_tokens + len(text) // 4},
                 }
                 self._send(200, {}, json.dumps(body))
+                if text:
+                    with server._lock:
+                        server.answered.append(payload)
+
+            def _misbehave(self, kind: str):
+                if kind == "429":
+                    return self._send(429, {"Retry-After": "0"}, '{"error": {"message": "slow down"}}')
+                if kind == "500":
+                    return self._send(500, {}, '{"error": {"message": "internal error"}}')
+                if kind == "reset":  # close the connection without a response
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return None
+                if kind == "timeout":
+                    time.sleep(server.hang_seconds)
+                    return self._send(504, {}, '{"error": {"message": "gateway timeout"}}')
+                if kind == "truncated":  # promise more bytes than are sent, then hang up
+                    data = b'{"id": "chatcmpl-test", "choices": [{"message": {"content": "cut'
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data) + 500))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    self.close_connection = True
+                    return None
+                if kind == "empty":
+                    body = {"id": "x", "object": "chat.completion", "created": 0, "model": "test",
+                            "choices": [{"index": 0, "finish_reason": "stop",
+                                         "message": {"role": "assistant", "content": ""}}],
+                            "usage": {"prompt_tokens": 1, "completion_tokens": 0, "total_tokens": 1}}
+                    return self._send(200, {}, json.dumps(body))
+                return self._send(200, {}, "{not json at all")  # malformed
 
             def _send(self, status: int, headers: dict, body: str):
                 data = body.encode("utf-8")
