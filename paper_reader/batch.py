@@ -10,12 +10,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from .core import open_model, open_paper, save_note, target_for
+from .core import note_images, open_model, open_paper, render_for, save_note, target_for
 from .errors import PaperReaderError
 from .llm import LLM
 from .pipeline import make_notes
 from .readinglist import Entry
-from .render import render_notes
 from .settings import Settings, find_repo_config
 from .template import load_questions
 
@@ -87,10 +86,11 @@ def _one(i: int, result: PaperResult, settings: Settings, llm: LLM, force: bool,
         if stop.is_set():
             result.status = "interrupted"
             return
-        markdown = render_notes(notes, local.note_template)
+        images = note_images(paper, target, local)
+        markdown = render_for(notes, target, images, local)
         report(i, "write", paper.title)
         with write_lock:
-            save_note(markdown, target, paper, local, force=True)
+            save_note(markdown, target, paper, local, force=True, assets=[p for _, p in images])
         u = notes.usage
         result.calls, result.cached, result.tokens, result.cost = u.calls, u.cached, u.input_tokens + u.output_tokens, u.cost
         result.status = "done"

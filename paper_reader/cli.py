@@ -77,6 +77,7 @@ def read(
     max_pages: Optional[int] = typer.Option(None, "--max-pages", min=1, help="Refuse longer PDFs. [default: 300]"),
     topic: Optional[str] = typer.Option(None, "--topic", help="Topic folder in a notes repository."),
     commit: bool = typer.Option(False, "--commit", help="Commit the note and the index (notes repository)."),
+    figures: bool = typer.Option(False, "--figures", help="Put PNGs of page 1 and Figure 1 at the top."),
     force: bool = typer.Option(False, "--force", "-f", help="Replace an existing note (keeps '## My notes' and Q&A)."),
 ):
     from .core import read as core_read
@@ -86,7 +87,8 @@ def read(
                  context_window=context_window, timeout=timeout, max_pages=max_pages,
                  template=str(template) if template else None,
                  note_template=str(note_template) if note_template else None,
-                 cache=False if no_cache else None, commit=True if commit else None)
+                 cache=False if no_cache else None, commit=True if commit else None,
+                 figures=True if figures else None)
     started = time.monotonic()
     with _errors():
         settings = load_settings(flags)
@@ -234,6 +236,7 @@ def batch(
     concurrency: Optional[int] = typer.Option(None, "--concurrency", "-j", min=1,
                                               help="Papers (and calls per paper) in flight at once."),
     commit: bool = typer.Option(False, "--commit", help="Commit each note and the index (notes repo)."),
+    figures: bool = typer.Option(False, "--figures", help="Put PNGs of page 1 and Figure 1 at the top."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse or store model answers."),
     max_pages: Optional[int] = typer.Option(None, "--max-pages", min=1, help="Refuse longer PDFs. [default: 300]"),
     force: bool = typer.Option(False, "--force", "-f", help="Redo papers that already have a note."),
@@ -246,7 +249,7 @@ def batch(
     with _errors():
         settings = load_settings(dict(output=output, model=model, lang=lang, concurrency=concurrency,
                                       commit=True if commit else None, cache=False if no_cache else None,
-                                      max_pages=max_pages))
+                                      max_pages=max_pages, figures=True if figures else None))
         entries = load_list(reading_list)
         injected = _injected_model(ctx, settings)
         if injected is None:

@@ -79,7 +79,23 @@ def target_for(paper: Paper, settings: Settings, topic: str | None = None) -> Ta
     return Target(note_path(paper, settings.output))
 
 
-def save_note(markdown: str, target: Target, paper: Paper, settings: Settings, force: bool) -> Path:
+def note_images(paper: Paper, target: Target, settings: Settings) -> list[tuple[str, Path]]:
+    """With `figures` on, PNGs of page 1 and of Figure 1's page in assets/<note name>/ beside the note."""
+    if not settings.figures or target.path is None:
+        return []
+    from .figures import render_figures
+
+    return render_figures(paper.local_path, paper, target.path.parent / "assets" / target.path.stem)
+
+
+def render_for(notes, target: Target, images: list[tuple[str, Path]], settings: Settings) -> str:
+    base = target.path.parent if target.path is not None else Path(".")
+    relative = [(label, p.relative_to(base).as_posix()) for label, p in images]
+    return render_notes(notes, settings.note_template, relative)
+
+
+def save_note(markdown: str, target: Target, paper: Paper, settings: Settings, force: bool,
+              assets: list[Path] = ()) -> Path:
     """Write the note (keeping the old one's hand-owned sections), then update the index and commit."""
     from .notes_index import write_index
     from .notes_merge import merge_note
@@ -94,7 +110,7 @@ def save_note(markdown: str, target: Target, paper: Paper, settings: Settings, f
         readme = write_index(target.root)
         if settings.commit:
             message = commit_message("update" if old else "add", paper.arxiv_id, paper.title)
-            commit_files(target.root, [path, readme], message)
+            commit_files(target.root, [path, *assets, readme], message)
     return path
 
 
@@ -113,13 +129,15 @@ def read(source: str | Path, settings: Settings, model: LLM | None = None,
         raise OutputError(f"{target.path} already exists. Pass --force to replace it.")
     notes = make_notes(paper, questions, model or open_model(settings), lang=settings.lang,
                        concurrency=settings.concurrency, progress=progress)
-    markdown = render_notes(notes, settings.note_template)
+    images = note_images(paper, target, settings)
+    markdown = render_for(notes, target, images, settings)
     if target.path is None:
         return ReadResult(notes, markdown, None)
+    assets = [p for _, p in images]
     if target.root is None:
-        return ReadResult(notes, markdown, save_note(markdown, target, paper, settings, force))
+        return ReadResult(notes, markdown, save_note(markdown, target, paper, settings, force, assets))
     with repo_lock(target.root, wait=60):
-        return ReadResult(notes, markdown, save_note(markdown, target, paper, settings, force))
+        return ReadResult(notes, markdown, save_note(markdown, target, paper, settings, force, assets))
 
 
 class AskSession:

@@ -67,6 +67,7 @@ class Paper:
     sections: list[Section] = field(default_factory=list)  # reading order, flat, with levels
     references: list[Reference] = field(default_factory=list)
     section_source: str = "outline"  # "outline" or "detected"
+    local_path: str = ""  # the PDF file read (source may be a URL)
 
     @property
     def page_count(self) -> int:

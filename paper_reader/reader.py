@@ -42,6 +42,7 @@ def read_paper(path: str | Path, use_outline: bool = True, max_pages: int | None
         sections=sections,
         references=split_references(ref_lines),
         section_source=source,
+        local_path=str(path),
     )
 
 

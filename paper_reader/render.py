@@ -54,9 +54,14 @@ def front_matter(notes: Notes) -> dict:
     return {k: v for k, v in data.items() if v not in (None, [], "")}
 
 
-def render_notes(notes: Notes, template: str | Path | None = None) -> str:
-    """The note as Markdown. Paper text and model output are values, never template source."""
+def render_notes(notes: Notes, template: str | Path | None = None,
+                 images: list[tuple[str, str]] | None = None) -> str:
+    """The note as Markdown. Paper text and model output are values, never template source.
+
+    `images` are (label, relative path) pairs shown at the top, as the reference notes do.
+    """
     values = {
+        "images": [(label, path.replace(" ", "%20")) for label, path in images or []],
         "front_matter": yaml.safe_dump(front_matter(notes), allow_unicode=True, sort_keys=False, width=100),
         "answers": [{"question": a.question.ask(notes.lang), "id": a.question.id,
                      "text": safe_markdown(a.text)} for a in notes.answers],

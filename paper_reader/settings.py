@@ -40,6 +40,7 @@ class Settings:
     notes_path: str = "{topic}/{title}.md"  # where notes go inside a notes repository
     commit: bool = False  # commit each new or updated note (notes repository only)
     max_pages: int = 300  # refuse longer PDFs (books, proceedings) unless raised
+    figures: bool = False  # put PNGs of page 1 and of Figure 1's page at the top of the note
     deployments: tuple = ()  # several servers for one model: [{model, api_base, api_key, rpm}, ...]
 
     def cache_path(self) -> Path:

@@ -147,3 +147,18 @@ def test_killed_batch_resumes_without_redoing_anything(tmp_path):
         redone = [r for r in server.requests[first_requests:] if any(
             f"Paper Number {n[-4]}" in m["content"] for m in r["messages"] for n in finished)]
         assert not redone
+
+
+def test_figures_are_rendered_beside_the_note_and_committed(tmp_path, monkeypatch, git_identity):
+    runner.invoke(app, ["init", str(tmp_path / "repo")])
+    monkeypatch.chdir(tmp_path / "repo")
+    pdf = sample_paper(tmp_path / "fig.pdf", title="Figure Paper")
+    result = runner.invoke(app, ["read", str(pdf), "--figures", "--commit", "--topic", "Vision"],
+                           obj={"open_model": lambda s: FakeLLM(lambda m: REPLY)})
+    assert result.exit_code == 0, result.output
+    note = tmp_path / "repo" / "Vision" / "Figure Paper.md"
+    png = tmp_path / "repo" / "Vision" / "assets" / "Figure Paper" / "page-1.png"
+    assert png.read_bytes().startswith(b"\x89PNG")
+    assert "![Page 1](assets/Figure%20Paper/page-1.png)" in note.read_text()
+    committed = _git(tmp_path / "repo", "show", "--name-only", "--format=%s", "HEAD")
+    assert "notes: add Figure Paper" in committed and "Vision/assets/Figure Paper/page-1.png" in committed
