@@ -5,12 +5,11 @@ import re
 import subprocess
 
 import pytest
-from pypdf import PdfReader, PdfWriter
 from typer.testing import CliRunner
 
 from paper_reader.cli import app
 from tests.support.openai_server import OpenAIServer
-from tests.support.pdfgen import sample_paper, write_pdf
+from tests.support.pdfgen import encrypt, sample_paper, write_pdf
 
 runner = CliRunner()
 
@@ -19,11 +18,7 @@ def _bad_inputs(folder):
     good = sample_paper(folder / "template.pdf")
     corrupt = folder / "corrupt.pdf"
     corrupt.write_bytes(good.read_bytes()[:900])
-    encrypted = folder / "encrypted.pdf"
-    writer = PdfWriter(clone_from=PdfReader(good))
-    writer.encrypt(user_password="pw", owner_password="owner", algorithm="RC4-128")
-    with encrypted.open("wb") as fh:
-        writer.write(fh)
+    encrypted = encrypt(good, folder / "encrypted.pdf", "pw")
     scanned = write_pdf(folder / "scanned.pdf", [[], [], []])
     fake = folder / "fake.pdf"
     fake.write_text("<html>this is a web page</html>")

@@ -1,11 +1,11 @@
 """Bad input: one clear error, nothing else."""
 
 import pytest
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfWriter
 
 from paper_reader.errors import InputError, PdfUnreadable
 from paper_reader.reader import read_paper
-from tests.support.pdfgen import write_pdf
+from tests.support.pdfgen import encrypt, write_pdf
 
 
 def test_missing_file(tmp_path):
@@ -29,11 +29,7 @@ def test_truncated_pdf(tmp_path, sample_pdf):
 
 
 def test_encrypted_pdf(tmp_path, sample_pdf):
-    writer = PdfWriter(clone_from=PdfReader(sample_pdf))
-    writer.encrypt(user_password="secret", owner_password="owner", algorithm="RC4-128")
-    locked = tmp_path / "locked.pdf"
-    with locked.open("wb") as fh:
-        writer.write(fh)
+    locked = encrypt(sample_pdf, tmp_path / "locked.pdf", "secret")
     with pytest.raises(PdfUnreadable, match="encrypted"):
         read_paper(locked)
 
@@ -60,9 +56,5 @@ def test_garbled_text_is_refused(tmp_path):
 
 
 def test_empty_password_encryption_is_opened(tmp_path, sample_pdf):
-    writer = PdfWriter(clone_from=PdfReader(sample_pdf))
-    writer.encrypt(user_password="", owner_password="owner", algorithm="RC4-128")
-    path = tmp_path / "print-protected.pdf"
-    with path.open("wb") as fh:
-        writer.write(fh)
+    path = encrypt(sample_pdf, tmp_path / "print-protected.pdf", "")
     assert read_paper(path).title == "A Sample Paper on Testing"

@@ -91,3 +91,14 @@ def sample_paper(path: Path, extra_pages: int = 0, title: str = "A Sample Paper 
     for i in range(extra_pages):
         pages.insert(-1, [Text(f"{6 + i} Extra Section {i + 1}", 12, True)] + [body] * 30)
     return write_pdf(path, pages, title=title)
+
+
+def encrypt(source: Path, dest: Path, user_password: str) -> Path:
+    """A copy of `source` encrypted with pypdf (RC4-128, readable without extra crypto packages)."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(source))
+    writer.encrypt(user_password=user_password, owner_password="owner", algorithm="RC4-128")
+    with dest.open("wb") as fh:
+        writer.write(fh)
+    return dest
