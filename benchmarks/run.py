@@ -16,6 +16,7 @@ import platform
 import re
 import subprocess
 import sys
+import threading
 import tempfile
 import time
 from pathlib import Path
@@ -41,13 +42,16 @@ class Counting:
         self.context_window, self.small = inner.context_window, inner.small
         self.sent = 0
         self.calls = 0
+        self._lock = threading.Lock()
 
     def count_tokens(self, text):
         return self.inner.count_tokens(text)
 
     def complete(self, messages, max_tokens):
-        self.sent += sum(self.inner.count_tokens(m["content"]) for m in messages)
-        self.calls += 1
+        tokens = sum(self.inner.count_tokens(m["content"]) for m in messages)
+        with self._lock:  # calls run in threads: += on a shared int would lose updates
+            self.sent += tokens
+            self.calls += 1
         return self.inner.complete(messages, max_tokens)
 
 
@@ -149,8 +153,36 @@ def _key(section) -> str:
     return re.sub(r"\W+", " ", section.title.lower()).strip()
 
 
+def bench_throughput(latency: float) -> list[dict]:
+    """A 20-paper batch (the shared papers and 10 generated ones) at concurrency 1, 4 and 16."""
+    from paper_reader.batch import run_batch
+    from paper_reader.readinglist import Entry
+    from paper_reader.settings import Settings
+    from tests.support.pdfgen import sample_paper
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp, OpenAIServer(latency=latency) as server:
+        os.environ["OPENAI_API_BASE"], os.environ["OPENAI_API_KEY"] = server.base_url, "sk-bench"
+        extra = [sample_paper(Path(tmp) / f"g{i}.pdf", extra_pages=4, title=f"Generated Paper {i}") for i in range(10)]
+        entries = [Entry(str(p)) for p in [*sorted(PAPERS.glob("*.pdf")), *extra]]
+        for c in (1, 4, 16):
+            settings = Settings(model="openai/bench", output=str(Path(tmp) / f"out{c}"), concurrency=c,
+                                cache=False, context_window=128_000)
+            t = time.perf_counter()
+            results = run_batch(entries, settings)
+            seconds = time.perf_counter() - t
+            done = sum(r.status == "done" for r in results)
+            rows.append({"concurrency": c, "papers": done, "seconds": round(seconds, 1),
+                         "papers_per_minute": round(60 * done / seconds, 1)})
+            print_row(rows[-1])
+    base = rows[0]["papers_per_minute"]
+    for r in rows:
+        r["speedup"] = round(r["papers_per_minute"] / base, 1)
+    return rows
+
+
 def bench_startup() -> dict:
-    exe = [sys.executable, "-m", "paper_reader.cli"] if not shutil_which("paper-reader") else ["paper-reader"]
+    exe = ["paper-reader"] if shutil_which("paper-reader") else [sys.executable, "-m", "paper_reader"]
     times = []
     for _ in range(5):
         t = time.perf_counter()
@@ -198,7 +230,7 @@ def print_row(row: dict) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", choices=["papers", "economy", "pdf", "startup", "cache", "embedded",
-                                       "embedded-all", "headings"])
+                                       "embedded-all", "headings", "throughput"])
     ap.add_argument("--notes", help="also write each paper's note into this folder")
     ap.add_argument("--latency", type=float, default=0.5, help="seconds the local server waits per call")
     ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results.json"))
@@ -207,7 +239,8 @@ def main() -> None:
         sys.exit(f"{PAPERS} is absent: the benchmarks run on the shared papers.")
     results: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                                  "platform": platform.platform()}}
-    parts = [args.only] if args.only else ["pdf", "headings", "startup", "papers", "economy", "cache", "embedded"]
+    parts = [args.only] if args.only else ["pdf", "headings", "startup", "papers", "economy", "throughput",
+                                           "cache", "embedded"]
     for part in parts:
         print(f"== {part}", flush=True)
         notes_dir = Path(args.notes) if args.notes else None
@@ -221,6 +254,8 @@ def main() -> None:
             results["naive_128k"] = bench_naive(128_000)
             for r in results["naive_128k"]:
                 print_row(r)
+        elif part == "throughput":
+            results["throughput"] = bench_throughput(args.latency)
         elif part == "headings":
             results["headings"] = bench_headings()
         elif part == "pdf":
