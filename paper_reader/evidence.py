@@ -128,3 +128,24 @@ def _chunk(section: Section, pieces: list[tuple[int, str]], part: int, parts: in
             last = page
         text_parts.append(text)
     return Chunk(section, " ".join(text_parts), pieces[0][0], pieces[-1][0], part, parts)
+
+
+def pack_chunks(chunks: list[Chunk], budget: int, count: Callable[[str], int]) -> list[list[Chunk]]:
+    """Group consecutive short sections into packs of at most `budget` tokens, in reading order.
+
+    A section split into parts keeps a call of its own. With a large window this saves the fixed
+    cost of a call per tiny section (a 5-page paper has a dozen of them).
+    """
+    packs: list[list[Chunk]] = [[]]
+    used = 0
+    for chunk in chunks:
+        cost = count(chunk.text) + 12  # and its heading line
+        if packs[-1] and (chunk.parts > 1 or used + cost > budget):
+            packs.append([])
+            used = 0
+        packs[-1].append(chunk)
+        used += cost
+        if chunk.parts > 1:
+            packs.append([])
+            used = 0
+    return [p for p in packs if p]

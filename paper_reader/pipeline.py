@@ -12,7 +12,7 @@ from typing import Callable
 from .document import Paper, Reference, Section
 from .errors import ModelError
 from .grounding import check_numbers, ground_related, paper_numbers, related_from_citations
-from .evidence import Chunk, chunk_section, pick_evidence, sentences
+from .evidence import Chunk, chunk_section, pack_chunks, pick_evidence, sentences
 from .llm import LLM, Completion
 from .parse import check_citations, clean_answer, content_words, grounded
 from .prompts import render
@@ -44,12 +44,18 @@ class Usage:
 
 @dataclass(frozen=True)
 class Digest:
-    chunk: Chunk
+    """The condensed text of one or more consecutive chunks (a pack of short sections)."""
+
+    chunks: tuple[Chunk, ...]
     text: str
 
     @property
     def cite(self) -> str:
-        return self.chunk.cite
+        return " ".join(dict.fromkeys(c.cite for c in self.chunks[:3]))
+
+    @property
+    def sections(self) -> list[Section]:
+        return [c.section for c in self.chunks]
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,7 @@ class Budget:
     answer_context: int
     digest_out: int
     answer_out: int
+    pack: int = 0  # short sections share a digest call up to this many tokens (0: never)
 
     @classmethod
     def for_model(cls, model: LLM, paper_tokens: int) -> Budget:
@@ -92,9 +99,10 @@ class Budget:
         # 15% headroom: litellm counts with a generic tokenizer where it does not know the model's
         usable = int(model.context_window * 0.85) - 260
         chunk = max(200, min(usable - digest_out, 6000))
-        # a 2k window leaves ~1.2k for the material of one answer
-        context = max(300, min(usable - answer_out, max(600, int(paper_tokens * 0.07))))
-        return cls(chunk, context, digest_out, answer_out)
+        # a 2k window leaves ~1.2k for the material of one answer; a large one gets ~6% of the paper
+        context = max(300, min(usable - answer_out, max(400, int(paper_tokens * 0.06))))
+        pack = chunk if small else min(chunk, 3000)  # tiny models: one focused section per call
+        return cls(chunk, context, digest_out, answer_out, pack)
 
 
 def make_notes(paper: Paper, questions: QuestionSet, model: LLM, lang: str = "en",
@@ -109,20 +117,23 @@ def make_notes(paper: Paper, questions: QuestionSet, model: LLM, lang: str = "en
     paper_tokens = sum(model.count_tokens(s.text) for s in sections)
     budget = Budget.for_model(model, paper_tokens)
     chunks = [c for s in sections for c in chunk_section(s, budget.chunk, model.count_tokens)]
+    packs = pack_chunks(chunks, budget.pack, model.count_tokens) if not model.small else [[c] for c in chunks]
 
-    def digest(chunk: Chunk) -> Digest:
-        messages = _messages(model, lang, "digest.j2", title=paper.title, label=chunk.section.label,
-                             section_title=chunk.section.title, part=chunk.part, parts=chunk.parts,
-                             text=chunk.text, bullets=4 if model.small else 8)
-        c = model.complete(messages, budget.digest_out)
+    def digest(pack: list[Chunk]) -> Digest:
+        first = pack[0]
+        bullets = 4 if model.small else min(16, 6 + 2 * len(pack))
+        messages = _messages(model, lang, "digest.j2", title=paper.title, label=first.section.label,
+                             section_title=first.section.title, part=first.part, parts=first.parts,
+                             pack=pack if len(pack) > 1 else [], text=first.text, bullets=bullets)
+        c = model.complete(messages, budget.digest_out * (1 if len(pack) == 1 else 2))
         usage.add(c)
         text = clean_answer(c.text)
         if model.small:  # keep only what the section itself supports
-            text = grounded(text, set(content_words(chunk.text)))
-        return Digest(chunk, text)
+            text = grounded(text, set(content_words(first.text)))
+        return Digest(tuple(pack), text)
 
-    digests = _run(digest, chunks, concurrency, report, "digest",
-                   lambda c: f"{c.section.label} {c.section.title}"[:60])
+    digests = _run(digest, packs, concurrency, report, "digest",
+                   lambda p: f"{p[0].section.label} {p[0].section.title}"[:60])
 
     vocabulary = set(content_words(paper.full_text)) if model.small else set()
     numbers = paper_numbers(paper)
@@ -137,7 +148,7 @@ def make_notes(paper: Paper, questions: QuestionSet, model: LLM, lang: str = "en
         return _finish(paper, q, c.text, digests, vocabulary, refs, numbers)
 
     answers = _run(answer, list(questions.questions), concurrency, report, "answer", lambda q: q.id)
-    return Notes(paper, questions, answers, model.name, lang, usage, len(chunks),
+    return Notes(paper, questions, answers, model.name, lang, usage, len(packs),
                  time.monotonic() - started)
 
 
@@ -191,12 +202,12 @@ def _answer_messages(paper, q: Question, digests, model: LLM, lang: str, budget:
 
     evidence = take(pick_evidence(paper, q.sources, q.cues, limit=6 if model.small else 10),
                     lambda s: s.text, 0.45)
-    ordered = sorted(digests, key=lambda d: not _wanted(d.chunk.section, q))
+    ordered = sorted(digests, key=lambda d: not any(_wanted(s, q) for s in d.sections))
     chosen = take([d for d in ordered if d.text], lambda d: d.text, 1.0 if not model.small else 0.6)
     refs = []
     if "references" in q.sources and paper.references:
         refs = take(paper.references, lambda r: r.text[:300], 0.5)
-    raw = [] if model.small else take([d.chunk for d in ordered if _wanted(d.chunk.section, q)],
+    raw = [] if model.small else take([c for d in ordered for c in d.chunks if _wanted(c.section, q)],
                                       lambda c: c.text, 1.0)
     messages = _messages(model, lang, "answer.j2", title=paper.title, evidence=evidence,
                          digests=[d for d in digests if id(d) in {id(c) for c in chosen}], raw=raw,
@@ -254,7 +265,7 @@ def _sources_for(paper: Paper, q: Question, digests: list[Digest]) -> list[str]:
     for sent in pick_evidence(paper, q.sources, q.cues, limit=6):
         if sent.cite not in cites:
             cites.append(sent.cite)
-    for d in sorted(digests, key=lambda d: not _wanted(d.chunk.section, q)):
-        if d.cite not in cites:
-            cites.append(d.cite)
+    for c in sorted((c for d in digests for c in d.chunks), key=lambda c: not _wanted(c.section, q)):
+        if c.cite not in cites:
+            cites.append(c.cite)
     return cites[:3]

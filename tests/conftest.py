@@ -64,8 +64,14 @@ class FakeLLM:
                           output_tokens=self.count_tokens(text), cost=0.001)
 
     def prompts(self, kind: str) -> list[str]:
-        marker = "Condense this section" if kind == "digest" else "Question:"
-        return [m[-1]["content"] for m, _ in self.history if marker in m[-1]["content"]]
+        """The user prompts of one stage: "digest" or "answer"."""
+        def is_digest(text):
+            return "Condense th" in text or "most important facts" in text
+
+        texts = [m[-1]["content"] for m, _ in self.history]
+        if kind == "digest":
+            return [t for t in texts if is_digest(t)]
+        return [t for t in texts if "Question:" in t and not is_digest(t)]
 
 
 @pytest.fixture

@@ -19,13 +19,24 @@ def paper(sample_pdf):
     return read_paper(sample_pdf)
 
 
-def test_one_digest_per_section_then_one_call_per_question(paper, fake_llm):
-    notes = make_notes(paper, load_questions(), fake_llm)
+def test_small_models_digest_one_section_per_call_then_answer_each_question(paper):
+    llm = FakeLLM(small=True, context_window=2048)
+    notes = make_notes(paper, load_questions(), llm)
     digested = [s for s in paper.sections if s.kind not in ("references", "front")]
-    assert len(fake_llm.prompts("digest")) == len(digested) == notes.chunks
+    assert len(llm.prompts("digest")) == len(digested) == notes.chunks
+    assert len(llm.prompts("answer")) == 9  # related papers come from the paper's own citations
+    assert notes.usage.calls == len(llm.history)
+
+
+def test_large_windows_pack_short_sections_into_one_digest_call(paper, fake_llm):
+    notes = make_notes(paper, load_questions(), fake_llm)
+    digests = fake_llm.prompts("digest")
+    assert len(digests) == notes.chunks == 1  # the whole sample paper fits one pack
+    for section in paper.sections:
+        if section.kind not in ("references", "front"):
+            assert f"## {section.label}" in digests[0] and section.text[:40] in digests[0]
     assert len(fake_llm.prompts("answer")) == 10
     assert [a.question.id for a in notes.answers][:3] == ["contribution", "importance", "limitations"]
-    assert notes.usage.calls == len(fake_llm.history)
 
 
 def test_long_sections_are_split_and_nothing_is_dropped(tmp_path):

@@ -21,8 +21,9 @@ Fault = tuple[int, dict, str]  # (status, headers, body)
 def grounded_reply(messages: list[dict]) -> str:
     """A deterministic, well-formed answer built from the prompt's own material."""
     prompt = messages[-1]["content"]
-    if "Condense this section" in prompt:
+    if "Condense th" in prompt:  # a digest: of one section, or of a pack of them
         body = prompt.split(":\n\n", 1)[-1].split("\n\nCondense", 1)[0]
+        body = re.sub(r"^## .*$", "", body, flags=re.M)
         page = re.search(r"\[p\. (\d+)\]", body)
         sentences = re.split(r"(?<=[.!?])\s+", re.sub(r"\[p\. \d+\]\s*", "", body))
         return "\n".join(f"- {s} (p. {page.group(1) if page else 1})" for s in sentences[:3] if s)
