@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,12 +38,13 @@ def read_pdf(path: str | Path, max_pages: int | None = None) -> RawPdf:
             f"{path} has {len(reader.pages)} pages, more than the {max_pages} allowed: it looks like a book "
             f"or proceedings. Pass --max-pages {len(reader.pages)} to read it anyway, or split it."
         )
-    lines: list[Line] = []
-    for number, page in enumerate(reader.pages, start=1):
-        try:
-            lines.extend(_page_lines(page, number))
-        except Exception as exc:  # pypdf raises many types on broken content streams
-            logging.getLogger(__name__).warning("page %d of %s unreadable: %s", number, path, exc)
+    count = len(reader.pages)
+    workers = min(os.cpu_count() or 1, 4)
+    # forking while other threads run (a batch, an HTTP pool) can deadlock the child: only when alone
+    if count >= PARALLEL_FROM and workers > 1 and threading.active_count() == 1:
+        lines = _lines_in_parallel(path, count, workers)
+    else:
+        lines = _lines(reader, path, 0, count)
     return RawPdf(
         path=path,
         lines=lines,
@@ -49,6 +52,38 @@ def read_pdf(path: str | Path, max_pages: int | None = None) -> RawPdf:
         metadata=_metadata(reader),
         outline=_outline(reader),
     )
+
+
+PARALLEL_FROM = 12  # pages; below this a second process costs more than it saves
+
+
+def _lines(reader, path: Path, start: int, end: int) -> list[Line]:
+    lines: list[Line] = []
+    for index in range(start, end):
+        try:
+            lines.extend(_page_lines(reader.pages[index], index + 1))
+        except Exception as exc:  # pypdf raises many types on broken content streams
+            logging.getLogger(__name__).warning("page %d of %s unreadable: %s", index + 1, path, exc)
+    return lines
+
+
+def _lines_of_range(path: str, start: int, end: int) -> list[Line]:
+    """In a worker process: the lines of pages [start, end) of an already validated PDF."""
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    return _lines(_open(Path(path)), Path(path), start, end)
+
+
+def _lines_in_parallel(path: Path, count: int, workers: int) -> list[Line]:
+    """Extract page ranges in worker processes (pypdf is pure Python: one core per process)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    step = -(-count // workers)
+    ranges = [(i, min(i + step, count)) for i in range(0, count, step)]
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(max_workers=len(ranges), mp_context=context) as pool:
+        parts = pool.map(_lines_of_range, [str(path)] * len(ranges), *zip(*ranges))
+        return [line for part in parts for line in part]
 
 
 def _open(path: Path):
@@ -105,8 +140,29 @@ def _page_lines(page, number: int) -> list[Line]:
         name = str((font or {}).get("/BaseFont", "")) if hasattr(font, "get") else ""
         runs.append((y, size * (scale or 1.0), name, text))
 
+    _drop_textless_forms(page)
     page.extract_text(visitor_text=visit)
     return _group_runs(runs, number)
+
+
+def _drop_textless_forms(page) -> None:
+    """Skip vector figures with no text, or only axis labels, in them: pypdf would parse every path
+    operator (a physics paper's plots hold ~10^6 of them: seconds per page for figure debris that
+    cleaning drops anyway). A form counts as a plot when it has under one text operator per 2 KB."""
+    try:
+        forms = page["/Resources"]["/XObject"]
+    except (KeyError, TypeError):
+        return
+    for name in list(forms.keys()):
+        try:
+            obj = forms[name].get_object()
+            if obj.get("/Subtype") == "/Form":
+                data = obj.get_data()
+                texts = data.count(b"Tj") + data.count(b"TJ")
+                if (b"BT" not in data and b"Do" not in data) or (len(data) > 200_000 and texts * 2048 < len(data)):
+                    del forms[name]
+        except Exception:  # an odd or broken form: leave it to pypdf
+            continue
 
 
 def _group_runs(runs, number: int) -> list[Line]:
