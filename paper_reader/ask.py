@@ -101,16 +101,19 @@ def _subtree_len(paper: Paper, start: int) -> int:
     return n
 
 
+def _stems(text: str) -> set[str]:
+    return {w[:6] for w in content_words(text)}  # "proposed" finds "propose", "models" "model"
+
+
 def _best_sentences(question: str, paper: Paper, budget: int) -> list[tuple[str, str]]:
-    words = set(content_words(question))
+    """Sentences sharing the most words with the question; with none, the paper's opening."""
+    words = _stems(question)
     scored = []
-    for sec in paper.sections:
-        if sec.kind in ("references", "acknowledgements"):
-            continue
-        for sent in sentences(sec):
-            score = len(words & set(content_words(sent.text)))
-            if score:
-                scored.append((score, sent))
+    for order, sent in enumerate(s for sec in paper.sections if sec.kind not in ("references", "acknowledgements")
+                                 for s in sentences(sec)):
+        score = len(words & _stems(sent.text))
+        if score or order < 12:  # the abstract and introduction answer what nothing else matches
+            scored.append((score + (0.5 if order < 12 else 0), sent))
     scored.sort(key=lambda t: -t[0])
     out, used = [], 0
     for _, sent in scored:

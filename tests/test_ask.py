@@ -88,3 +88,13 @@ def test_sections_json_shape(sample_pdf):
 def test_sections_tree(sample_pdf):
     result = runner.invoke(app, ["sections", str(sample_pdf)])
     assert result.exit_code == 0 and "3.1 Chunking" in result.stdout and "3 references" in result.stdout
+
+
+def test_interactive_ask_keeps_the_conversation_until_an_empty_line(sample_pdf):
+    llm = FakeLLM(lambda m: "- **Answer**: from the paper (§1, p. 1).")
+    result = runner.invoke(app, ["ask", str(sample_pdf), "--no-save"], obj={"open_model": lambda s: llm},
+                           input="What is proposed?\nAnd why?\n\n")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("from the paper (§1, p. 1)") == 2
+    second = llm.history[-1][0]
+    assert [m["content"] for m in second if m["role"] == "user"][0] == "What is proposed?"  # context kept

@@ -1,0 +1,91 @@
+"""Commands that look into one paper: sections and ask."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from .cli import _errors, _injected_model, app, err
+
+
+SECTIONS_HELP = """Show the section tree with page ranges and the references found.
+
+[b]Examples[/b]
+
+  paper-reader sections paper.pdf
+
+  paper-reader sections paper.pdf --json | jq '.sections[].title'
+"""
+
+
+@app.command(help=SECTIONS_HELP)
+def sections(
+    paper: Path = typer.Argument(..., help="The paper: a PDF file."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+    no_outline: bool = typer.Option(False, "--no-outline", help="Ignore the PDF outline; detect headings."),
+):
+    from .reader import read_paper
+    from .show import paper_json, section_tree
+
+    with _errors():
+        doc = read_paper(paper, use_outline=not no_outline)
+    if as_json:
+        typer.echo(paper_json(doc))
+    else:
+        Console().print(section_tree(doc))
+
+
+ASK_HELP = """Ask one question about a paper, answered from the part it is about, with citations.
+
+Questions naming a page ("what is on page 2?"), a section ("summarize section 4", "第四章") or a
+named section ("summarize the Related Work section") are answered from exactly that part. Given a
+note (or a paper whose note exists in --output), the answer is appended to the note's Q&A section.
+With no question, asks interactively until an empty line or Ctrl-D.
+
+[b]Examples[/b]
+
+  paper-reader ask paper.pdf "what is on page 2?"
+
+  paper-reader ask "notes/Attention Is All You Need.md" "summarize section 3.2" -m gpt-4o-mini
+"""
+
+
+@app.command(help=ASK_HELP)
+def ask(
+    ctx: typer.Context,
+    paper: str = typer.Argument(..., help="A PDF, an arXiv ID or URL, or a note made by paper-reader."),
+    question: Optional[str] = typer.Argument(None, help="The question; none for an interactive session."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Any litellm model string."),
+    lang: Optional[str] = typer.Option(None, "--lang", "-l", help="Language of the answer: en or zh."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Folder where the paper's note is."),
+    no_save: bool = typer.Option(False, "--no-save", help="Do not append to the note."),
+):
+    from .core import ask_session
+    from .settings import load_settings
+
+    with _errors():
+        settings = load_settings(dict(model=model, lang=lang, output=output))
+        session = ask_session(paper, settings, model=_injected_model(ctx, settings), save=not no_save)
+        if question:
+            typer.echo(session.ask(question))
+        else:
+            _interactive(session)
+    if session.note_path and session.asked:
+        err.print(f"[dim]Added {session.asked} question(s) to {session.note_path}[/dim]")
+
+
+def _interactive(session) -> None:
+    from rich.prompt import Prompt
+
+    console = Console()
+    while True:
+        try:
+            question = Prompt.ask("[bold]?[/bold]", console=console, default="", show_default=False)
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question.strip():
+            break
+        console.print(session.ask(question))

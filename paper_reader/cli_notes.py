@@ -1,0 +1,91 @@
+"""Commands for a notes repository: init and batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .cli import _errors, _injected_model, _warn_if_embedded, app, err
+
+
+INIT_HELP = """Create a notes repository (or adopt an existing one): config, index README, .gitignore, git.
+
+Existing notes and README lines are left as they are; the index goes into a marked block.
+
+[b]Examples[/b]
+
+  paper-reader init notes && cd notes && paper-reader batch ../reading-list.txt --commit
+
+  paper-reader init . --model gpt-4o-mini --lang zh
+"""
+
+
+@app.command(help=INIT_HELP)
+def init(
+    folder: Path = typer.Argument(Path("."), help="The repository folder (created if missing)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model to write into the config."),
+    lang: str = typer.Option("en", "--lang", "-l", help="Language to write into the config: en or zh."),
+):
+    from .repo import init_repo
+
+    with _errors():
+        created = init_repo(folder, model=model, lang=lang)
+    for path in created:
+        err.print(f"[green]created[/green] {path}")
+    typer.echo(str(folder.resolve()))
+
+
+BATCH_HELP = """Read every paper of a reading list into notes; re-running resumes and skips finished ones.
+
+LIST is a text file (one PDF path, arXiv ID or URL per line; # comments; optional "topic: X" and
+"tags: a, b" after the entry), a YAML list, or a BibTeX file (eprint, url or Zotero file fields).
+
+[b]Examples[/b]
+
+  paper-reader batch reading-list.txt
+
+  paper-reader batch library.bib --commit -j 8 --model gpt-4o-mini
+"""
+
+
+@app.command(help=BATCH_HELP)
+def batch(
+    ctx: typer.Context,
+    reading_list: Path = typer.Argument(..., metavar="LIST", help="Reading list: .txt, .yaml or .bib."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Folder for the notes (outside a notes repo)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Any litellm model string."),
+    lang: Optional[str] = typer.Option(None, "--lang", "-l", help="Default language: en or zh."),
+    concurrency: Optional[int] = typer.Option(None, "--concurrency", "-j", min=1,
+                                              help="Papers (and calls per paper) in flight at once."),
+    commit: bool = typer.Option(False, "--commit", help="Commit each note and the index (notes repo)."),
+    figures: bool = typer.Option(False, "--figures", help="Put PNGs of page 1 and Figure 1 at the top."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse or store model answers."),
+    max_pages: Optional[int] = typer.Option(None, "--max-pages", min=1, help="Refuse longer PDFs. [default: 300]"),
+    force: bool = typer.Option(False, "--force", "-f", help="Redo papers that already have a note."),
+):
+    from .batch import run_batch
+    from .readinglist import load_list
+    from .settings import load_settings
+    from .show import BatchDisplay, batch_table
+
+    with _errors():
+        settings = load_settings(dict(output=output, model=model, lang=lang, concurrency=concurrency,
+                                      commit=True if commit else None, cache=False if no_cache else None,
+                                      max_pages=max_pages, figures=True if figures else None))
+        entries = load_list(reading_list)
+        injected = _injected_model(ctx, settings)
+        if injected is None:
+            _warn_if_embedded(settings.model)
+        with BatchDisplay(err, entries) as display:
+            results = run_batch(entries, settings, model=injected, force=force, progress=display)
+    err.print(batch_table(results))
+    failed = [r for r in results if r.status == "failed"]
+    for r in failed:
+        err.print(f"[red]failed[/red] {r.entry.source}: {r.error}", soft_wrap=True)
+    for r in results:
+        if r.status == "done" and r.path:
+            typer.echo(str(r.path))
+    if failed:
+        raise typer.Exit(1)
