@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from paper_reader.llm import LiteLLM  # noqa: E402
+from paper_reader.parse import check_citations  # noqa: E402
 from paper_reader.pipeline import SKIP_KINDS, make_notes  # noqa: E402
 from paper_reader.reader import read_paper  # noqa: E402
 from paper_reader.render import render_notes  # noqa: E402
@@ -89,6 +90,9 @@ def bench_papers(window: int | None, latency: float, concurrency: int, model_nam
                 "economy": round(model.sent / max(own, 1), 2), "seconds": round(seconds, 1),
                 "latency_ratio": round(seconds / latency, 1) if latency else None,
                 "citations_removed": sum(a.citations_removed for a in notes.answers),
+                # re-checked on the final text: a citation of a page or section the paper lacks
+                "bad_citations_left": sum(check_citations(a.text, paper).removed for a in notes.answers),
+                "related_dropped": sum(a.related_dropped for a in notes.answers),
                 "note_ok": bool(note_ok),
             })
             print_row(rows[-1])
