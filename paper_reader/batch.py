@@ -22,6 +22,10 @@ from .template import load_questions
 BatchProgress = Callable[[int, str, str], None]
 
 
+class _Stopped(Exception):
+    """Raised inside a paper's work once the batch is interrupted."""
+
+
 @dataclass
 class PaperResult:
     entry: Entry
@@ -81,8 +85,13 @@ def _one(i: int, result: PaperResult, settings: Settings, llm: LLM, force: bool,
             result.status = "skipped"
             report(i, "skipped", paper.title)
             return
+        def progress(stage, detail, done, total):
+            if stop.is_set():  # Ctrl-C: abandon this paper between calls; its finished calls are cached
+                raise _Stopped
+            report(i, stage, f"{done}/{total}")
+
         notes = make_notes(paper, load_questions(local.template), llm, lang=local.lang,
-                           concurrency=local.concurrency, progress=lambda s, d, n, t: report(i, s, f"{n}/{t}"))
+                           concurrency=local.concurrency, progress=progress)
         if stop.is_set():
             result.status = "interrupted"
             return
@@ -95,6 +104,8 @@ def _one(i: int, result: PaperResult, settings: Settings, llm: LLM, force: bool,
         result.calls, result.cached, result.tokens, result.cost = u.calls, u.cached, u.input_tokens + u.output_tokens, u.cost
         result.status = "done"
         report(i, "done", paper.title)
+    except _Stopped:
+        result.status = "interrupted"
     except PaperReaderError as exc:
         result.status, result.error = "failed", str(exc)
         report(i, "failed", str(exc))

@@ -132,7 +132,8 @@ class _errors:
             err.print(f"[red]Error: {exc}[/red]", soft_wrap=True)
             raise typer.Exit(1)
         if isinstance(exc, KeyboardInterrupt):
-            err.print("[red]Interrupted: nothing was written.[/red]")
+            err.print("[red]Interrupted: no half-written note was left; finished notes and model calls "
+                      "are kept, so re-running resumes.[/red]")
             raise typer.Exit(130)
         return False
 

@@ -162,3 +162,23 @@ def test_figures_are_rendered_beside_the_note_and_committed(tmp_path, monkeypatc
     assert "![Page 1](assets/Figure%20Paper/page-1.png)" in note.read_text()
     committed = _git(tmp_path / "repo", "show", "--name-only", "--format=%s", "HEAD")
     assert "notes: add Figure Paper" in committed and "Vision/assets/Figure Paper/page-1.png" in committed
+
+
+def test_an_interrupted_batch_abandons_papers_between_calls(tmp_path):
+    import threading
+
+    from paper_reader.batch import run_batch
+    from paper_reader.readinglist import Entry
+    from paper_reader.settings import Settings
+
+    stop = threading.Event()
+
+    def reply(messages):
+        stop.set()  # "Ctrl-C" arrives during the first call
+        return REPLY
+
+    entries = [Entry(str(sample_paper(tmp_path / f"s{i}.pdf", title=f"Stopped Paper {i}"))) for i in range(3)]
+    settings = Settings(output=str(tmp_path / "out"), concurrency=1, cache=False)
+    results = run_batch(entries, settings, model=FakeLLM(reply), stop=stop)
+    assert [r.status for r in results] == ["interrupted"] * 3
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
