@@ -113,7 +113,7 @@ def ground_related(answer: str, refs: list[Reference], paper: Paper) -> Related:
 
 
 _RELATION = {"method": "builds on", "experiments": "compared against", "related_work": "related work",
-             "introduction": "motivates", "discussion": "discussed"}
+             "introduction": "background", "discussion": "discussed"}
 
 
 def related_from_citations(paper: Paper, limit: int = 6) -> str:
