@@ -212,8 +212,16 @@ def bench_cache(latency: float) -> dict:
         first = len(server.requests)
         t = time.perf_counter()
         subprocess.run(cmd, env=env, capture_output=True, check=True)
-        return {"first_run_calls": first, "rerun_calls": len(server.requests) - first,
-                "rerun_seconds": round(time.perf_counter() - t, 2)}
+        forced = time.perf_counter() - t
+        reading = Path(tmp) / "list.txt"
+        reading.write_text(f"{pdf}\n")
+        t = time.perf_counter()
+        subprocess.run(["paper-reader", "batch", str(reading), "-m", "openai/bench", "-o", tmp],
+                       env=env, capture_output=True, check=True)
+        return {"first_run_calls": first, "read_force_rerun_calls": len(server.requests) - first,
+                "read_force_rerun_seconds": round(forced, 2),
+                "batch_rerun_calls": len(server.requests) - first,
+                "batch_rerun_seconds": round(time.perf_counter() - t, 2)}
 
 
 def bench_embedded() -> dict:

@@ -19,8 +19,14 @@ class CachedLLM:
         self.inner = inner
         self.directory = Path(directory)
         self.name = inner.name
-        self.context_window = inner.context_window
-        self.small = inner.small
+
+    @property
+    def context_window(self) -> int:
+        return self.inner.context_window
+
+    @property
+    def small(self) -> bool:
+        return self.inner.small
 
     def count_tokens(self, text: str) -> int:
         return self.inner.count_tokens(text)

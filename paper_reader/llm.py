@@ -6,6 +6,7 @@ Everything else talks to a model through the one-method `LLM` protocol, so tests
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import os
 import re
@@ -64,14 +65,29 @@ class LiteLLM:
     def __init__(self, name: str, context_window: int | None = None, timeout: float = 300,
                  retries: int = 4, temperature: float = 0.2, deployments: list[dict] | None = None):
         self.name = name
-        self._litellm = _litellm()
         self.timeout = timeout
         self.retries = retries
         self.temperature = temperature
-        self._router = _router(self._litellm, name, deployments) if deployments else None
+        self._deployments = deployments
         self._model_for_info = deployments[0]["model"] if deployments else name
-        self.context_window = context_window or self._known_context()
-        self.small = name == EMBEDDED_MODEL or self.context_window <= 4096
+        self._context_window = context_window
+
+    # litellm is imported on first use: a batch whose papers are all done never pays its 4-5 s
+    @functools.cached_property
+    def _litellm(self):
+        return _litellm()
+
+    @functools.cached_property
+    def _router(self):
+        return _router(self._litellm, self.name, self._deployments) if self._deployments else None
+
+    @functools.cached_property
+    def context_window(self) -> int:
+        return self._context_window or self._known_context()
+
+    @property
+    def small(self) -> bool:
+        return self.name == EMBEDDED_MODEL or self.context_window <= 4096
 
     def _known_context(self) -> int:
         try:
