@@ -97,6 +97,10 @@ class LiteLLM:
             return DEFAULT_CONTEXT
 
     def count_tokens(self, text: str) -> int:
+        if self.name == EMBEDDED_MODEL:
+            # litellm would count with a GPT tokenizer, ~2x short for Chinese on SmolLM2's vocabulary
+            self._litellm  # registers the provider
+            return _embedded.count(text)
         return self._litellm.token_counter(model=self._model_for_info, text=text)
 
     def complete(self, messages: list[dict], max_tokens: int) -> Completion:
@@ -129,6 +133,9 @@ class LiteLLM:
             except final as exc:
                 raise _translate(self.name, exc) from exc
             except transient as exc:  # also malformed or truncated responses (ValueError, KeyError...)
+                if "context window" in str(exc).lower() or "context length" in str(exc).lower():
+                    raise _translate(self.name, lm.ContextWindowExceededError(
+                        message=_short(exc), model=self.name, llm_provider="")) from exc
                 if attempt >= self.retries:
                     raise ModelError(_transient_message(self.name, exc, attempt + 1)) from exc
                 time.sleep(_backoff(exc, attempt))
@@ -211,6 +218,7 @@ def _short(exc: Exception) -> str:
 
 _registered = False
 _register_lock = threading.Lock()
+_embedded = None  # the registered provider (it also counts tokens with the model's own vocabulary)
 
 
 def embedded_model_path() -> str | None:
@@ -262,16 +270,26 @@ def _register_embedded(litellm) -> None:
                     self._llama.close()
                     self._llama = None
 
+            def count(self, text: str) -> int:
+                with self._lock:
+                    return len(self._load().tokenize(text.encode("utf-8"), add_bos=False))
+
             def completion(self, model, messages, api_base, custom_prompt_dict, model_response,
                            print_verbose, encoding, api_key, logging_obj, optional_params, *args, **kw):
                 with self._lock:
                     llama = self._load()
-                    out = llama.create_chat_completion(
-                        messages=messages,
-                        max_tokens=int(optional_params.get("max_tokens") or 256),
-                        temperature=float(optional_params.get("temperature") or 0.2),
-                        repeat_penalty=float(optional_params.get("repetition_penalty") or 1.3),
-                    )
+                    try:
+                        out = llama.create_chat_completion(
+                            messages=messages,
+                            max_tokens=int(optional_params.get("max_tokens") or 256),
+                            temperature=float(optional_params.get("temperature") or 0.2),
+                            repeat_penalty=float(optional_params.get("repetition_penalty") or 1.3),
+                        )
+                    except ValueError as exc:  # llama.cpp's "Requested tokens (...) exceed context window"
+                        if "context window" in str(exc):
+                            raise litellm.ContextWindowExceededError(
+                                message=str(exc), model=model, llm_provider="embedded") from exc
+                        raise
                 usage = out["usage"]
                 return litellm.ModelResponse(
                     model=model,
@@ -281,9 +299,11 @@ def _register_embedded(litellm) -> None:
                            "total_tokens": usage["total_tokens"]},
                 )
 
+        global _embedded
+        _embedded = Embedded()
         litellm.custom_provider_map = [
             *[p for p in litellm.custom_provider_map if p.get("provider") != "embedded"],
-            {"provider": "embedded", "custom_handler": Embedded()},
+            {"provider": "embedded", "custom_handler": _embedded},
         ]
         litellm.register_model({
             EMBEDDED_MODEL: {

