@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -231,7 +232,9 @@ def _finish(paper: Paper, q: Question, text: str, digests: list[Digest], vocabul
         cleaned = related.text or related_from_citations(paper) or (
             _NO_MATCH if paper.references else _NO_REFERENCES)
     elif vocabulary:
-        cleaned = grounded(cleaned, vocabulary) or _extractive(paper, q)
+        cleaned = grounded(cleaned, vocabulary)
+        if len(re.findall(r"[A-Za-z]+|[\u4e00-\u9fff]", cleaned)) < 12:  # a fragment says nothing
+            cleaned = _extractive(paper, q)
     if not cleaned:
         raise ModelError(f"The model gave an empty answer to '{q.id}'. Re-run, or choose another model.")
     checked = check_citations(cleaned, paper)

@@ -77,7 +77,8 @@ def test_answers_without_citations_get_sources_and_bad_ones_are_removed(paper):
 
 
 def test_small_models_keep_only_what_the_paper_supports(paper):
-    invented = "- We propose a simple method for testing readers. Yuval Israel discovered purple quantum giraffes."
+    invented = ("- We propose a simple method for testing readers of papers, and the pipeline keeps page numbers. "
+                "Yuval Israel discovered purple quantum giraffes.")
     llm = FakeLLM(lambda m: invented, context_window=2048, small=True)
     notes = make_notes(paper, load_questions(), llm)
     for a in notes.answers:
@@ -156,3 +157,9 @@ def test_figures_not_in_the_paper_are_flagged(paper):
     answer = make_notes(paper, load_questions(), FakeLLM(reply)).answers[0]
     assert answer.text.endswith("*Unverified figures (not found in the paper): 97.3%*")
     assert (answer.numbers_checked, answer.numbers_flagged) == (2, 1)
+
+
+def test_small_model_fragments_give_way_to_the_papers_words(paper):
+    llm = FakeLLM(lambda m: "- The overall structure.", small=True, context_window=2048)
+    contribution = make_notes(paper, load_questions(), llm).answers[0]
+    assert "We propose a simple method for testing readers of papers. (§1, p. 1)" in contribution.text
