@@ -69,8 +69,9 @@ def clean_answer(text: str) -> str:
         if _ECHO.match(line):
             continue
         words = set(re.findall(r"\w{3,}", line.lower()))
-        if words and any(len(words & s) >= 0.6 * len(words | s) for s in seen):
-            continue  # a tiny model repeating itself, word for word or nearly
+        if words and any(len(words & s) >= 0.6 * len(words | s) or len(words & s) >= 0.8 * len(words)
+                         for s in seen):
+            continue  # a tiny model repeating itself: word for word, nearly, or a piece of a line above
         if words:
             seen.append(words)
         if _BULLET.match(line):

@@ -10,6 +10,8 @@ from paper_reader.reader import read_paper
     ("Answer: It works.", "It works."),
     ("* one\n• two\n1. three", "- one\n- two\n- three"),
     ("- same line here\n- same line here\n- other", "- same line here\n- other"),
+    ("A long first line that also says the study evaluates criteria.\nThe study evaluates criteria.",
+     "A long first line that also says the study evaluates criteria."),
     ("Paper: Title\nQuestion: What?\n- real", "- real"),
     ("[p] 10) We propose X.", "We propose X."),
     ("", ""),
