@@ -106,11 +106,17 @@ def repair_dropped_ligatures(lines: list[Line]) -> list[Line]:
     ligature intact, and exactly one ligature insertion turns it into a known word.
     """
     vocab = set(_ligature_words())
+    # halves of words broken at a line end ("classi -" / "fier") are not words: never learn them
+    fragments: set[str] = set()
+    for before, after in zip(lines, lines[1:]):
+        head, tail = re.search(r"([A-Za-z]+) ?-$", before.text), re.match(r"([a-z]+)", after.text)
+        if head and tail:
+            fragments |= {head.group(1).lower(), tail.group(1).lower()}
     seen = Counter(w.lower() for ln in lines for w in _WORD.findall(ln.text))
-    vocab.update(w for w in seen if re.search("f[fil]", w))
+    vocab.update(w for w in seen if re.search("f[fil]", w) and w not in fragments)
     fixes: dict[str, str] = {}
     for word in seen:
-        if word in vocab or word in _KEEP or len(word) < 3 or re.search("f[fil]", word):
+        if word in vocab or word in _KEEP or word in fragments or len(word) < 3 or re.search("f[fil]", word):
             continue
         hits = {
             word[:i] + lig + word[i:]

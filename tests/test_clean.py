@@ -61,3 +61,9 @@ def test_dropped_ligatures_restored_when_a_dictionary_can_tell():
 ])
 def test_garbage_ratio(text, garbled):
     assert (garbage_ratio(text) > 0.3) is garbled
+
+
+def test_word_halves_at_line_breaks_are_not_ligature_words():
+    lines = [Line(1, "the classifi -"), Line(1, "cation step"), Line(1, "seen for this classi -"), Line(1, "fier today")]
+    assert join_lines([ln.text for ln in repair_dropped_ligatures(lines)]) == \
+        "the classification step seen for this classifier today"
