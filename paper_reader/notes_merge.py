@@ -22,7 +22,7 @@ _QA = {"q&a", "疑难解答"}
 _GENERATED_KEYS = {
     "title", "authors", "year", "source", "arxiv", "model", "template", "language", "generated",
     "generator", "pages", "sections", "references", "calls", "cached_calls", "tokens", "cost_usd",
-    "citations", "generated_sha256",
+    "citations", "numbers", "related_papers_dropped", "generated_sha256",  # keep in step with render.front_matter
 }
 
 
