@@ -13,10 +13,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from tests.support.loopback import LoopbackServer, QuietHandler
 from tests.support.pdfgen import sample_paper
 
 WITHDRAWN = "This paper has been withdrawn by the author due to an error in the main proof."
@@ -56,7 +56,7 @@ class Request:
     headers: dict
 
 
-class ArxivServer:
+class ArxivServer(LoopbackServer):
     """Run with `with ArxivServer() as server:`; point api_url at server.api_url, pdf_url at server.pdf_url."""
 
     def __init__(self, papers: list[Paper] | None = None, slow_seconds: float = 2.0):
@@ -67,15 +67,11 @@ class ArxivServer:
         with tempfile.TemporaryDirectory() as tmp:
             self.pdf_bytes = sample_paper(Path(tmp) / "sample.pdf").read_bytes()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        # a short poll keeps shutdown quick (the default 0.5 s, paid by every test, adds up)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._listen()
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.origin
 
     @property
     def api_url(self) -> str:
@@ -93,14 +89,6 @@ class ArxivServer:
     def hits(self, route: str) -> list[Request]:
         with self._lock:
             return [r for r in self.requests if r.route == route]
-
-    def __enter__(self) -> "ArxivServer":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def _record(self, route: str, path: str, query: dict, headers: dict) -> tuple[str, dict] | None:
         with self._lock:
@@ -129,12 +117,7 @@ class ArxivServer:
     def _handler(self):
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):  # keep test output clean
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self):
                 parts = urlsplit(self.path)
                 route = ("api" if parts.path == "/api/query" else

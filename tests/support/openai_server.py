@@ -12,8 +12,9 @@ import random
 import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
+
+from tests.support.loopback import LoopbackServer, QuietHandler
 
 Fault = tuple[int, dict, str]  # (status, headers, body)
 
@@ -33,7 +34,7 @@ def grounded_reply(messages: list[dict]) -> str:
     return "\n".join(f"- **Point {i + 1}**: {text} {cite}" for i, (cite, text) in enumerate(evidence[:3]))
 
 
-class OpenAIServer:
+class OpenAIServer(LoopbackServer):
     """Run with `with OpenAIServer() as server:`; `server.base_url` ends in /v1."""
 
     # what a misbehaving server does, by name (see _misbehave)
@@ -55,22 +56,11 @@ class OpenAIServer:
         self.headers: list[dict] = []
         self._random = random.Random(seed)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._listen()
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    def __enter__(self) -> "OpenAIServer":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return f"{self.origin}/v1"
 
     def _next_fault(self) -> Fault | None:
         with self._lock:
@@ -84,12 +74,7 @@ class OpenAIServer:
     def _handler(self):
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):  # keep test output clean
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 payload = json.loads(self.rfile.read(length) or b"{}")
