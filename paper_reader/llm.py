@@ -284,6 +284,7 @@ def _register_embedded(litellm) -> None:
                             max_tokens=int(optional_params.get("max_tokens") or 256),
                             temperature=float(optional_params.get("temperature") or 0.2),
                             repeat_penalty=float(optional_params.get("repetition_penalty") or 1.3),
+                            seed=0,  # the same paper gives the same note (the example can be reproduced)
                         )
                     except ValueError as exc:  # llama.cpp's "Requested tokens (...) exceed context window"
                         if "context window" in str(exc):
