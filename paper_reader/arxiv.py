@@ -6,14 +6,11 @@ import email.utils
 import hashlib
 import io
 import json
-import os
 import re
-import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 import feedparser
@@ -21,6 +18,7 @@ import httpx
 
 from . import __version__
 from .errors import InputError
+from .files import atomic_write
 
 API_URL = "https://export.arxiv.org/api/query"
 PDF_URL = "https://arxiv.org/pdf"
@@ -134,7 +132,7 @@ def fetch(source_text: str, *, cache_dir: str | Path, api_url: str = API_URL, pd
     meta = _load_metadata(meta_path)
     if meta is None:
         meta = fetch_metadata(asked, api_url=api_url, timeout=timeout, min_interval=min_interval, retries=retries)
-        _atomic_write(meta_path, [json.dumps(asdict(meta), ensure_ascii=False).encode("utf-8")])
+        atomic_write(meta_path, json.dumps(asdict(meta), ensure_ascii=False).encode("utf-8"))
     if meta.withdrawn:
         earlier = f" Ask for an earlier version, e.g. {meta.id}v1." if meta.version not in ("", "v1") else ""
         raise FetchError(f"arXiv {meta.id}{meta.version} has been withdrawn by its authors.{earlier}")
@@ -204,7 +202,7 @@ def download_pdf(url: str, dest_dir: str | Path, *, filename: str | None = None,
         try:
             if response.status_code != 200:
                 raise _http_error(response, url, "Check the ID or URL." if response.status_code == 404 else hint)
-            _atomic_write(dest, response.iter_bytes(), check=lambda tmp: _check_pdf(tmp, response, url))
+            atomic_write(dest, response.iter_bytes(), check=lambda tmp: _check_pdf(tmp, response, url))
         except httpx.RemoteProtocolError as exc:
             raise FetchError(f"The download of {url} was cut short. Try again.") from exc
         except httpx.HTTPError as exc:
@@ -289,22 +287,6 @@ def _load_metadata(path: Path) -> ArxivMetadata | None:
         return ArxivMetadata(**json.loads(path.read_text("utf-8")))
     except (OSError, ValueError, TypeError):
         return None  # a miss, or a damaged entry that the next write replaces
-
-
-def _atomic_write(path: Path, chunks: Iterable[bytes], check: Callable[[Path], None] | None = None) -> None:
-    """Write to a temp file beside path, check it, then rename: a failure never leaves a partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            for chunk in chunks:
-                fh.write(chunk)
-        if check:
-            check(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _squash(text: str) -> str:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from .files import atomic_write
 from .llm import LLM, Completion
 
 
@@ -44,17 +43,5 @@ class CachedLLM:
         except (OSError, ValueError, TypeError):
             pass  # a miss, or a damaged entry that the next write replaces
         result = self.inner.complete(messages, max_tokens)
-        _atomic_write(path, json.dumps(asdict(result), ensure_ascii=False))
+        atomic_write(path, json.dumps(asdict(result), ensure_ascii=False).encode("utf-8"))
         return result
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

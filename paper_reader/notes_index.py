@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from .files import atomic_write
 from .notes_merge import RepoError, front_matter_data, headings, is_numbered, section_kind, split_front_matter
 
 INDEX_START = "<!-- paper-reader:index:start -->"
@@ -162,20 +162,8 @@ def read_file(path: Path) -> str | None:
 
 
 def write_file(path: Path, text: str) -> Path:
-    """Write the whole file or nothing (temp file + os.replace), keeping an existing file's permissions."""
-    # mkstemp would leave a 0600 file: a README the user had at 0644 must stay readable by others.
-    keep = path.stat().st_mode & 0o7777 if path.exists() else None
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    """Write the whole file or nothing, keeping an existing file's permissions and non-UTF-8 bytes."""
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # new files: 0666 minus the umask
-        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if keep is not None:
-            os.chmod(tmp, keep)
-        os.replace(tmp, path)
+        return atomic_write(path, text.encode("utf-8", "surrogateescape"))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise RepoError(f"Cannot write {path}: {exc.strerror or exc}. Check the folder is writable.") from exc
-    return path

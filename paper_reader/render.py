@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import yaml
 
 from . import __version__
 from .errors import OutputError
+from .files import atomic_write
 from .parse import safe_markdown
 from .pipeline import Notes
 from .prompts import render, render_file
@@ -84,33 +83,11 @@ def note_filename(title: str, max_len: int = 120) -> str:
     return f"{name}.md"
 
 
-def _mode_for(path: Path) -> int:
-    """The existing file's permissions, or the usual ones for a new file under this umask."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 def write_atomic(path: Path, text: str, force: bool = False) -> Path:
     """Write the whole file or nothing; refuse to replace an existing note unless forced."""
     if path.exists() and not force:
         raise OutputError(f"{path} already exists. Pass --force to replace it.")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:40]}.", suffix=".tmp")
+        return atomic_write(path, text.encode("utf-8"))
     except OSError as exc:
-        raise OutputError(f"Cannot write to {path.parent}: {exc.strerror}.") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _mode_for(path))  # mkstemp makes 0600; a note should read like any file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+        raise OutputError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
