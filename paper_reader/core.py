@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,11 +134,9 @@ def read(source: str | Path, settings: Settings, model: LLM | None = None,
     markdown = render_for(notes, target, images, settings)
     if target.path is None:
         return ReadResult(notes, markdown, None)
-    assets = [p for _, p in images]
-    if target.root is None:
-        return ReadResult(notes, markdown, save_note(markdown, target, paper, settings, force, assets))
-    with repo_lock(target.root, wait=60):
-        return ReadResult(notes, markdown, save_note(markdown, target, paper, settings, force, assets))
+    with repo_lock(target.root, wait=60) if target.root is not None else nullcontext():
+        path = save_note(markdown, target, paper, settings, force, [p for _, p in images])
+    return ReadResult(notes, markdown, path)
 
 
 class AskSession:
