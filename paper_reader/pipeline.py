@@ -138,15 +138,17 @@ def make_notes(paper: Paper, questions: QuestionSet, model: LLM, lang: str = "en
 
     vocabulary = set(content_words(paper.full_text)) if model.small else set()
     numbers = paper_numbers(paper)
+    # what the paper itself cites most, computed once for the questions that draw on references
+    cited = related_from_citations(paper) if any("references" in q.sources for q in questions.questions) else ""
 
     def answer(q: Question) -> Answer:
-        if model.small and "references" in q.sources and related_from_citations(paper):
+        if model.small and "references" in q.sources and cited:
             # a tiny model cannot match papers to a bibliography; the paper's own citations can
-            return _finish(paper, q, "", digests, vocabulary, [], numbers)
+            return _finish(paper, q, "", digests, vocabulary, [], numbers, cited)
         messages, refs = _answer_messages(paper, q, digests, model, lang, budget)
         c = model.complete(messages, budget.answer_out)
         usage.add(c)
-        return _finish(paper, q, c.text, digests, vocabulary, refs, numbers)
+        return _finish(paper, q, c.text, digests, vocabulary, refs, numbers, cited)
 
     answers = _run(answer, list(questions.questions), concurrency, report, "answer", lambda q: q.id)
     return Notes(paper, questions, answers, model.name, lang, usage, len(packs),
@@ -184,7 +186,8 @@ def _wanted(section: Section, q: Question) -> bool:
     return "any" in q.sources or section.kind in q.sources
 
 
-def _answer_messages(paper, q: Question, digests, model: LLM, lang: str, budget: Budget) -> list[dict]:
+def _answer_messages(paper, q: Question, digests, model: LLM, lang: str,
+                     budget: Budget) -> tuple[list[dict], list[Reference]]:
     """Fill the answer's window: evidence sentences, then digests of its sections, then raw text."""
     left = budget.answer_context
     count = model.count_tokens
@@ -210,14 +213,15 @@ def _answer_messages(paper, q: Question, digests, model: LLM, lang: str, budget:
         refs = take(paper.references, lambda r: r.text[:300], 0.5)
     raw = [] if model.small else take([c for d in ordered for c in d.chunks if _wanted(c.section, q)],
                                       lambda c: c.text, 1.0)
+    chosen_ids = {id(d) for d in chosen}
     messages = _messages(model, lang, "answer.j2", title=paper.title, evidence=evidence,
-                         digests=[d for d in digests if id(d) in {id(c) for c in chosen}], raw=raw,
+                         digests=[d for d in digests if id(d) in chosen_ids], raw=raw,
                          references=[r.text[:300] for r in refs], question=q.ask(lang), shape=q.shape)
     return messages, refs
 
 
 def _finish(paper: Paper, q: Question, text: str, digests: list[Digest], vocabulary: set[str],
-            refs: list[Reference], numbers: set[str]) -> Answer:
+            refs: list[Reference], numbers: set[str], cited: str) -> Answer:
     """Clean the answer, check its citations and figures, and make sure it cites what it rests on.
 
     With a tiny model (`vocabulary` given) sentences the paper does not support are dropped; if
@@ -229,7 +233,7 @@ def _finish(paper: Paper, q: Question, text: str, digests: list[Digest], vocabul
     if "references" in q.sources:
         related = ground_related(cleaned, refs or paper.references, paper)
         dropped = related.dropped
-        cleaned = related.text or related_from_citations(paper) or (
+        cleaned = related.text or cited or (
             _NO_MATCH if paper.references else _NO_REFERENCES)
     elif vocabulary:
         cleaned = grounded(cleaned, vocabulary)
