@@ -10,12 +10,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from .core import note_images, open_model, open_paper, render_for, save_note, target_for
+from .core import note_images, open_model, open_paper, render_for, repo_root, save_note, target_for
 from .errors import PaperReaderError
 from .llm import LLM
 from .pipeline import make_notes
 from .readinglist import Entry
-from .settings import Settings, find_repo_config
+from .settings import Settings
 from .template import load_questions
 
 # (entry index, stage, detail) -> the display; stages: read, digest, answer, write, done, skipped, failed
@@ -50,8 +50,8 @@ def run_batch(entries: list[Entry], settings: Settings, model: LLM | None = None
     results = [PaperResult(e) for e in entries]
     llm = model or open_model(settings)
     write_lock = threading.Lock()
-    repo = find_repo_config()
-    guard = repo_lock(repo.parent, wait=0) if repo is not None and settings.output == "." else nullcontext()
+    root = repo_root(settings)
+    guard = repo_lock(root, wait=0) if root is not None else nullcontext()
     with guard, ThreadPoolExecutor(max_workers=settings.concurrency) as pool:
         futures = [pool.submit(_one, i, r, settings, llm, force, report, stop, write_lock)
                    for i, r in enumerate(results)]

@@ -70,13 +70,19 @@ class Target:
     root: Path | None = None
 
 
+def repo_root(settings: Settings) -> Path | None:
+    """The notes repository notes go into: the nearest paper-reader.yaml's folder, unless -o is given."""
+    repo = find_repo_config()
+    return repo.parent if repo is not None and settings.output == "." else None
+
+
 def target_for(paper: Paper, settings: Settings, topic: str | None = None) -> Target:
     """Inside a notes repository (and with no -o) notes follow its notes_path; elsewhere, -o."""
     from .repo import note_relpath
 
-    repo = find_repo_config()
-    if repo is not None and settings.output == ".":
-        return Target(repo.parent / note_relpath(settings.notes_path, paper.title, topic), repo.parent)
+    root = repo_root(settings)
+    if root is not None:
+        return Target(root / note_relpath(settings.notes_path, paper.title, topic), root)
     return Target(note_path(paper, settings.output))
 
 
