@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from .document import Paper, Reference, Section
 
 _NUMBER = re.compile(
-    r"(?<![\w.§])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(\s?%|\s?[kKMBT]\b|x\b|×)?(?![\w])"
+    r"(?<![\w.§])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(\s?%|\s(?:percent|per cent)\b|\s?[kKMBT]\b|x\b|×)?(?![\w])"
 )
 _YEAR = re.compile(r"^(19|20)\d\d$")
 
@@ -134,27 +134,103 @@ def _norm(num: str) -> str:
     return num.replace(",", "")
 
 
-def paper_numbers(paper: Paper) -> set[str]:
-    """Every number written in the paper, commas removed ("1,000" -> "1000")."""
+_UNITS = {"%": "%", "percent": "%", "per cent": "%", "x": "×", "×": "×", "k": "k", "K": "k"}
+
+
+def _unit(raw: str | None) -> str:
+    raw = (raw or "").strip()
+    return _UNITS.get(raw, raw)
+
+
+def paper_numbers(paper: Paper) -> dict[str, set[str]]:
+    """Every number written in the paper (commas removed: "1,000" -> "1000") with the units it is
+    written with ("%" for "30%", "30 %" and "30 percent"; "" for a bare number)."""
     text = " ".join(paper.pages)
-    return {_norm(m.group(1)) for m in _NUMBER.finditer(text)}
+    known: dict[str, set[str]] = {}
+    for m in _NUMBER.finditer(text):
+        known.setdefault(_norm(m.group(1)), set()).add(_unit(m.group(2)))
+    return known
 
 
-def check_numbers(answer: str, known: set[str]) -> tuple[int, list[str]]:
-    """How many figures an answer quotes, and those that appear nowhere in the paper.
-
-    Years, citations, links and small counts (ten or less, no unit) are not figures.
-    """
-    body = re.sub(r"\([^()]*pp?\.\s?\d+[^()]*\)|§[\w.]+|\[[^\]]*\]\([^)]*\)|\[\d+\]", " ", answer)
-    checked, flagged = 0, []
+def figures(text: str) -> list[tuple[str, str, str]]:
+    """The figures a text quotes, as (as written, value, unit); years, citations, links and small
+    counts (ten or less, no unit) are not figures."""
+    body = re.sub(r"\([^()]*pp?\.\s?\d+[^()]*\)|§[\w.]+|\[[^\]]*\]\([^)]*\)|\[\d+\]", " ", text)
+    out = []
     for m in _NUMBER.finditer(body):
-        raw, unit = m.group(1), (m.group(2) or "").strip()
-        value = _norm(raw)
+        raw, value, unit = m.group(1), _norm(m.group(1)), _unit(m.group(2))
         if _YEAR.match(value) or (not unit and "." not in value and int(float(value)) <= 10):
             continue
-        checked += 1
-        if value not in known and value.rstrip("0").rstrip(".") not in known:
-            shown = raw + (m.group(2) or "")
-            if shown not in flagged:
-                flagged.append(shown)
-    return checked, flagged
+        out.append((raw + (m.group(2) or ""), value, unit))
+    return out
+
+
+def known_figure(value: str, unit: str, known: dict[str, set[str]] | set[str]) -> bool:
+    """Whether the paper has this figure in this form: "30%" needs "30%", "30 %" or "30 percent";
+    "0.744" needs "0.744"; a bare number is found under any unit."""
+    units = known.get(value) if isinstance(known, dict) else ({""} if value in known else None)
+    return units is not None and (not unit or unit in units)
+
+
+def check_numbers(answer: str, known: dict[str, set[str]] | set[str]) -> tuple[int, list[str]]:
+    """How many figures an answer quotes, and those that appear nowhere in the paper in that form."""
+    found = figures(answer)
+    flagged: list[str] = []
+    for shown, value, unit in found:
+        if not known_figure(value, unit, known) and shown not in flagged:
+            flagged.append(shown)
+    return len(found), flagged
+
+
+def supported(answer: str, source: list[tuple[str, str]], threshold: float = 0.6) -> tuple[str, int]:
+    """Keep each sentence of an answer that one place of its source supports; replace the others.
+
+    `source` is the material the model was given, in order, as (sentence, citation). A sentence is
+    supported when one source sentence, or two adjacent ones, hold most of its content words and
+    all its figures. An unsupported sentence is replaced by the source sentence closest to it,
+    verbatim and cited, or dropped when nothing is close. Returns the text and how many were replaced.
+    """
+    from .evidence import split_sentences
+    from .parse import content_words
+
+    prepared = [(set(content_words(t)), figures(t), t, c) for t, c in source]
+    lines, used, replaced = [], set(), 0
+    for line in answer.splitlines():
+        bullet = line.lstrip().startswith(("- ", "* "))
+        body = line.lstrip()[2:] if bullet else line
+        kept: list[str] = []
+        for sent in split_sentences(body):
+            plain = re.sub(r"\([^()]*\bpp?\.\s?\d+[^()]*\)|\*\*", " ", sent)
+            words, figs = set(content_words(plain)), figures(plain)
+            if re.search(r"[\u4e00-\u9fff]", sent) and not words:  # no word boundaries to check
+                if all(any(_covers(f, p[1]) for p in prepared) for f in figs):
+                    kept.append(sent)
+                continue
+            best, best_score = None, 0.0
+            for i, (w, f, _, _) in enumerate(prepared):
+                for j in (i, i + 1) if i + 1 < len(prepared) else (i,):
+                    pool = w | prepared[j][0]
+                    score = len(words & pool) / len(words) if words else 0.0
+                    ok = all(_covers(x, f + prepared[j][1]) for x in figs)
+                    if len(words) >= 3 and score >= threshold and ok:
+                        best, best_score = None, 2.0
+                        break
+                    single = len(words & w) / len(words) if words else 0.0
+                    if single > best_score:
+                        best, best_score = i, single
+                if best_score == 2.0:
+                    break
+            if best_score == 2.0:
+                kept.append(sent)
+            elif best is not None and len(words) >= 3 and best_score >= 0.3 and best not in used:
+                used.add(best)
+                replaced += 1
+                lines.append(f"- {prepared[best][2]} {prepared[best][3]}")
+        if kept:
+            lines.append(("- " if bullet else "") + " ".join(kept))
+    return "\n".join(lines).strip(), replaced
+
+
+def _covers(fig: tuple[str, str, str], pool: list[tuple[str, str, str]]) -> bool:
+    _, value, unit = fig
+    return any(v == value and (not unit or u == unit) for _, v, u in pool)

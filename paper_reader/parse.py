@@ -11,8 +11,9 @@ _THINK = re.compile(r"<think>.*?(</think>|$)", re.S | re.I)
 _FENCE = re.compile(r"^\s*```[\w-]*\n(.*?)\n```\s*$", re.S)
 _LEAD = re.compile(r"^\s*(answer|response|回答|答案)\s*[:：]\s*", re.I)
 # lines where a model echoes the prompt's own labels back
-_ECHO = re.compile(r"^\s*[-*]?\s*(paper|question|section\b[^:]{0,60}|sentences from the paper|notes on its sections|"
-                   r"text of the paper|entries of the paper's bibliography)\s*:", re.I)
+_ECHO = re.compile(r"^\s*[-*]?\s*(paper|question|section\b[^:]{0,60}|sentences from the paper( that bear on the question)?|"
+                   r"notes on its sections|text of the paper|entries of the paper's bibliography|"
+                   r"where the paper cites other work)\s*(\([^()]*\))?\s*:", re.I)
 _MARKER = re.compile(r"^\s*\[[^\]]{0,6}\]\s*(?:\d{1,3}\))?\s*")  # "[p] 10)" debris at a line start
 _BULLET = re.compile(r"^\s*(?:[-*•·●▪]|\d{1,2}[.)、])\s+")
 # "(§3.2, p. 5)", "(§3, pp. 4–5)", "(Introduction, p. 2)", "(p. 7)", "[§2; p. 3]"

@@ -1,33 +1,41 @@
-"""Sections -> digests -> answers: the two model stages, each run concurrently, within the window."""
+"""Sections -> digests -> answers: the two model stages, run concurrently, each prompt sized by the window.
+
+When the whole paper fits the window, every answer call starts with the same prefix (system prompt
++ the paper), which providers cache; the first answer goes alone to warm that cache, the rest follow
+concurrently. When it does not fit, each answer's window is filled by relevance (material.py).
+"""
 
 from __future__ import annotations
 
 import re
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from .document import Paper, Reference, Section
+from .document import Paper, Section
 from .errors import ModelError
-from .grounding import check_numbers, ground_related, paper_numbers, related_from_citations
-from .evidence import Chunk, chunk_section, pack_chunks, pick_evidence, sentences
+from .evidence import Chunk, chunk_section, pack_chunks, pick_evidence, sentences, split_sentences
+from .grounding import check_numbers, ground_related, paper_numbers, related_from_citations, supported
 from .llm import LLM, Completion
+from .material import Material, fill_window, make_passages, paper_text, question_part, wanted
 from .parse import check_citations, clean_answer, content_words, grounded
 from .prompts import render
 from .template import Question, QuestionSet
 
 Progress = Callable[[str, str, int, int], None]  # (stage, detail, done, total)
 SKIP_KINDS = ("references", "acknowledgements")
+CACHE_CONTROL_PROVIDERS = ("anthropic/", "bedrock/", "vertex_ai/claude", "claude-")
 
 
 @dataclass
 class Usage:
     calls: int = 0
-    cached: int = 0
+    cached: int = 0  # calls answered from the on-disk cache (free)
     input_tokens: int = 0
+    cached_input_tokens: int = 0  # of input_tokens, read from the provider's prompt cache
     output_tokens: int = 0
     cost: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -39,6 +47,7 @@ class Usage:
                 return
             self.calls += 1
             self.input_tokens += c.input_tokens
+            self.cached_input_tokens += getattr(c, "cached_tokens", 0) or 0
             self.output_tokens += c.output_tokens
             self.cost += c.cost
 
@@ -68,6 +77,9 @@ class Answer:
     numbers_checked: int = 0
     numbers_flagged: int = 0
     related_dropped: int = 0  # papers named that are not in the bibliography
+    whole_paper: bool = False  # the prompt carried the whole paper
+    left_out: tuple[str, ...] = ()  # sections that reached the prompt in no form
+    sentences_replaced: int = 0  # small model: unsupported sentences replaced by the paper's own
 
 
 @dataclass
@@ -81,29 +93,29 @@ class Notes:
     chunks: int
     seconds: float
     generated: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%d"))
+    digests: list[Digest] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Budget:
-    """Token budgets derived from the model's context window."""
+    """Token budgets derived from the model's context window (never from the paper's length)."""
 
     chunk: int
-    answer_context: int
+    window: int  # input tokens one call may use, with headroom
     digest_out: int
     answer_out: int
     pack: int = 0  # short sections share a digest call up to this many tokens (0: never)
+    passage: int = 200  # retrieval passages for filling an answer's window
 
     @classmethod
-    def for_model(cls, model: LLM, paper_tokens: int) -> Budget:
+    def for_model(cls, model: LLM) -> Budget:
         small = model.small
         digest_out, answer_out = (160, 220) if small else (400, 700)
         # 15% headroom: litellm counts with a generic tokenizer where it does not know the model's
-        usable = int(model.context_window * 0.85) - 260
-        chunk = max(200, min(usable - digest_out, 6000))
-        # a 2k window leaves ~1.2k for the material of one answer; a large one gets ~6% of the paper
-        context = max(300, min(usable - answer_out, max(400, int(paper_tokens * 0.06))))
+        window = int(model.context_window * 0.85)
+        chunk = max(200, min(window - 260 - digest_out, 6000))
         pack = chunk if small else min(chunk, 3000)  # tiny models: one focused section per call
-        return cls(chunk, context, digest_out, answer_out, pack)
+        return cls(chunk, window, digest_out, answer_out, pack, 120 if small else 200)
 
 
 def make_notes(paper: Paper, questions: QuestionSet, model: LLM, lang: str = "en",
@@ -115,10 +127,12 @@ def make_notes(paper: Paper, questions: QuestionSet, model: LLM, lang: str = "en
     # title-and-authors front matter says nothing worth a call once an abstract follows it
     sections = [s for s in paper.sections if s.kind not in SKIP_KINDS and s.text.strip()
                 and not (s.kind == "front" and len(s.text) < 400)]
-    paper_tokens = sum(model.count_tokens(s.text) for s in sections)
-    budget = Budget.for_model(model, paper_tokens)
-    chunks = [c for s in sections for c in chunk_section(s, budget.chunk, model.count_tokens)]
-    packs = pack_chunks(chunks, budget.pack, model.count_tokens) if not model.small else [[c] for c in chunks]
+    budget = Budget.for_model(model)
+    count = model.count_tokens
+    chunks = [c for s in sections for c in chunk_section(s, budget.chunk, count)]
+    packs = pack_chunks(chunks, budget.pack, count) if not model.small else [[c] for c in chunks]
+    prefix = _prefix(paper, sections, model, lang, budget)
+    passages = make_passages(sections, budget.passage, count) if prefix is None else []
 
     def digest(pack: list[Chunk]) -> Digest:
         first = pack[0]
@@ -133,112 +147,157 @@ def make_notes(paper: Paper, questions: QuestionSet, model: LLM, lang: str = "en
             text = grounded(text, set(content_words(first.text)))
         return Digest(tuple(pack), text)
 
-    digests = _run(digest, packs, concurrency, report, "digest",
-                   lambda p: f"{p[0].section.label} {p[0].section.title}"[:60])
-
-    vocabulary = set(content_words(paper.full_text)) if model.small else set()
     numbers = paper_numbers(paper)
     # what the paper itself cites most, computed once for the questions that draw on references
     cited = related_from_citations(paper) if any("references" in q.sources for q in questions.questions) else ""
+    digests: list[Digest] = []
 
-    def answer(q: Question) -> Answer:
+    def answer(q: Question, seen: list[Digest] | None = None) -> Answer:
+        seen = digests if seen is None else seen
         if model.small and "references" in q.sources and cited:
             # a tiny model cannot match papers to a bibliography; the paper's own citations can
-            return _finish(paper, q, "", digests, vocabulary, [], numbers, cited)
-        messages, refs = _answer_messages(paper, q, digests, model, lang, budget)
+            return _finish(paper, q, "", seen, model, Material(), numbers, cited)
+        messages, material = _answer_messages(paper, sections, q, seen, passages, model, lang, budget, prefix)
         c = model.complete(messages, budget.answer_out)
         usage.add(c)
-        return _finish(paper, q, c.text, digests, vocabulary, refs, numbers, cited)
+        return _finish(paper, q, c.text, seen, model, material, numbers, cited, whole=prefix is not None)
 
-    answers = _run(answer, list(questions.questions), concurrency, report, "answer", lambda q: q.id)
+    items = list(questions.questions)
+    # with a shared prefix, one answer warms the provider's cache first; question 9 needs no digest,
+    # so it can do that while the sections are digested
+    warm = next((i for i, q in enumerate(items) if "references" in q.sources and not model.small), None) \
+        if prefix is not None else None
+    answers: list[Answer | None] = [None] * len(items)
+    with _Stages(concurrency, report) as stages:
+        early = stages.submit("answer", lambda q: answer(q, []), [items[warm]], lambda q: q.id, total=len(items)) \
+            if warm is not None else []
+        digests[:] = stages.gather(stages.submit("digest", digest, packs, _describe_pack))
+        if prefix is not None and warm is None and items:  # warm the cache with the first answer alone
+            warm = 0
+            early = stages.submit("answer", answer, [items[0]], lambda q: q.id, total=len(items))
+        rest = [q for i, q in enumerate(items) if i != warm]
+        late = stages.gather(stages.submit("answer", answer, rest, lambda q: q.id, total=len(items)))
+        first = stages.gather(early)
+    it = iter(late)
+    for i in range(len(items)):
+        answers[i] = first[0] if i == warm else next(it)
     return Notes(paper, questions, answers, model.name, lang, usage, len(packs),
-                 time.monotonic() - started)
+                 time.monotonic() - started, digests=list(digests))
 
 
-def _run(fn, items, concurrency, report, stage, describe):
-    """Run fn over items with at most `concurrency` at once, reporting each finished item."""
-    results = [None] * len(items)
-    done = 0
-    lock = threading.Lock()
-    report(stage, "", 0, len(items))
+def _describe_pack(p: list[Chunk]) -> str:
+    return f"{p[0].section.label} {p[0].section.title}"[:60]
 
-    def one(i):
-        nonlocal done
-        results[i] = fn(items[i])
-        with lock:
-            done += 1
-            report(stage, describe(items[i]), done, len(items))
 
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        for f in [pool.submit(one, i) for i in range(len(items))]:
-            f.result()  # re-raises the first failure (a ModelError) after the pool drains
-    return results
+class _Stages:
+    """One pool for all calls (never more than `concurrency` in flight), with progress per stage."""
+
+    def __init__(self, concurrency: int, report: Progress):
+        self.pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
+        self.report = report
+        self.done: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        self.pool.shutdown(wait=True, cancel_futures=exc is not None)
+        return False
+
+    def submit(self, stage: str, fn, items, describe, total: int | None = None) -> list[Future]:
+        total = len(items) if total is None else total
+        with self.lock:
+            if stage not in self.done:
+                self.done[stage] = 0
+                self.report(stage, "", 0, total)
+
+        def one(item):
+            result = fn(item)
+            with self.lock:
+                self.done[stage] += 1
+                self.report(stage, describe(item), self.done[stage], total)
+            return result
+
+        return [self.pool.submit(one, item) for item in items]
+
+    def gather(self, futures: list[Future]) -> list:
+        return [f.result() for f in futures]  # re-raises the first failure (a ModelError)
+
+
+def _system(model: LLM, lang: str) -> str:
+    return render("system.j2", small=model.small, lang=lang).strip()
 
 
 def _messages(model: LLM, lang: str, template: str, **values) -> list[dict]:
     return [
-        {"role": "system", "content": render("system.j2", small=model.small, lang=lang).strip()},
+        {"role": "system", "content": _system(model, lang)},
         {"role": "user", "content": render(template, small=model.small, lang=lang, **values).strip()},
     ]
 
 
-def _wanted(section: Section, q: Question) -> bool:
-    return "any" in q.sources or section.kind in q.sources
+def _prefix(paper: Paper, sections: list[Section], model: LLM, lang: str, budget: Budget) -> str | None:
+    """System prompt + the whole paper, when that and a question's own part fit the window."""
+    if model.small or not sections:
+        return None
+    text = _system(model, lang) + "\n\n" + render("paper.j2", title=paper.title, text=paper_text(sections)).strip()
+    need = model.count_tokens(text) + budget.answer_out + 1500  # 1.5k: the question's own part
+    return text if need <= budget.window else None
 
 
-def _answer_messages(paper, q: Question, digests, model: LLM, lang: str,
-                     budget: Budget) -> tuple[list[dict], list[Reference]]:
-    """Fill the answer's window: evidence sentences, then digests of its sections, then raw text."""
-    left = budget.answer_context
-    count = model.count_tokens
-
-    def take(items, text_of, share):
-        nonlocal left
-        picked, cap = [], int(budget.answer_context * share)
-        for item in items:
-            cost = count(text_of(item)) + 8
-            if cost > min(left, cap):
-                continue
-            picked.append(item)
-            left -= cost
-            cap -= cost
-        return picked
-
-    evidence = take(pick_evidence(paper, q.sources, q.cues, limit=6 if model.small else 10),
-                    lambda s: s.text, 0.45)
-    ordered = sorted(digests, key=lambda d: not any(_wanted(s, q) for s in d.sections))
-    chosen = take([d for d in ordered if d.text], lambda d: d.text, 1.0 if not model.small else 0.6)
-    refs = []
-    if "references" in q.sources and paper.references:
-        refs = take(paper.references, lambda r: r.text[:300], 0.5)
-    raw = [] if model.small else take([c for d in ordered for c in d.chunks if _wanted(c.section, q)],
-                                      lambda c: c.text, 1.0)
-    chosen_ids = {id(d) for d in chosen}
-    messages = _messages(model, lang, "answer.j2", title=paper.title, evidence=evidence,
-                         digests=[d for d in digests if id(d) in chosen_ids], raw=raw,
-                         references=[r.text[:300] for r in refs], question=q.ask(lang), shape=q.shape)
-    return messages, refs
+def cache_marked(model_name: str) -> bool:
+    """Providers that cache a prompt prefix only where it is marked with `cache_control`."""
+    return model_name.startswith(CACHE_CONTROL_PROVIDERS) or "/anthropic." in model_name
 
 
-def _finish(paper: Paper, q: Question, text: str, digests: list[Digest], vocabulary: set[str],
-            refs: list[Reference], numbers: set[str], cited: str) -> Answer:
+def _answer_messages(paper: Paper, sections: list[Section], q: Question, digests: list[Digest],
+                     passages: list[Chunk], model: LLM, lang: str, budget: Budget,
+                     prefix: str | None) -> tuple[list[dict], Material]:
+    """The answer prompt: [prefix, question part] when the paper fits, else the window filled by relevance."""
+    related = "references" in q.sources
+    values = dict(title=paper.title, question=q.ask(lang), shape=q.shape, small=model.small, lang=lang,
+                  whole=prefix is not None)
+    empty = render("answer.j2", **values, **_template_material(Material()))
+    system = prefix if prefix is not None else _system(model, lang)
+    room = max(300, budget.window - budget.answer_out - model.count_tokens(system) - model.count_tokens(empty))
+    if prefix is not None:
+        material = question_part(paper, sections, digests, q, room, model.count_tokens, related)
+    else:
+        material = fill_window(paper, sections, passages, digests, q, room, model.count_tokens,
+                               model.small, related)
+    user = render("answer.j2", **values, **_template_material(material)).strip()
+    if prefix is not None and cache_marked(model.name):
+        system_message = {"role": "system", "content": [
+            {"type": "text", "text": prefix, "cache_control": {"type": "ephemeral"}}]}
+    else:
+        system_message = {"role": "system", "content": system}
+    return [system_message, {"role": "user", "content": user}], material
+
+
+def _template_material(m: Material) -> dict:
+    return dict(evidence=m.evidence, passages=m.passages, digests=m.digests, contexts=m.contexts,
+                references=[(n, r.text[:300]) for n, r in m.references], references_left_out=m.references_left_out)
+
+
+def _finish(paper: Paper, q: Question, text: str, digests: list[Digest], model: LLM, material: Material,
+            numbers: dict, cited: str, whole: bool = False) -> Answer:
     """Clean the answer, check its citations and figures, and make sure it cites what it rests on.
 
-    With a tiny model (`vocabulary` given) sentences the paper does not support are dropped; if
-    nothing is left, the answer is the paper's own most relevant sentences, cited. An answer about
-    related papers keeps only papers of the bibliography.
+    With a tiny model every sentence must be supported by one place in the material it was given,
+    or it is replaced by that place's own sentence, cited; if nothing is left, the answer is the
+    paper's own most relevant sentences. An answer about related papers keeps only papers of the
+    bibliography.
     """
     cleaned = clean_answer(text)
-    dropped = 0
+    dropped = replaced = 0
     if "references" in q.sources:
-        related = ground_related(cleaned, refs or paper.references, paper)
+        related = ground_related(cleaned, paper.references, paper)
         dropped = related.dropped
-        cleaned = related.text or cited or (
-            _NO_MATCH if paper.references else _NO_REFERENCES)
-    elif vocabulary:
-        cleaned = grounded(cleaned, vocabulary)
+        cleaned = related.text or cited or (_NO_MATCH if paper.references else _NO_REFERENCES)
+    elif model.small:
+        cleaned, replaced = supported(cleaned, _support_sentences(material))
         if len(re.findall(r"[A-Za-z]+|[\u4e00-\u9fff]", cleaned)) < 12:  # a fragment says nothing
-            cleaned = _extractive(paper, q)
+            cleaned, replaced = _extractive(paper, q), 0
     if not cleaned:
         raise ModelError(f"The model gave an empty answer to '{q.id}'. Re-run, or choose another model.")
     checked = check_citations(cleaned, paper)
@@ -250,7 +309,18 @@ def _finish(paper: Paper, q: Question, text: str, digests: list[Digest], vocabul
     count, flagged = check_numbers(body, numbers)
     if flagged:
         body += f"\n\n*Unverified figures (not found in the paper): {', '.join(flagged)}*"
-    return Answer(q, body, kept, checked.removed, count, len(flagged), dropped)
+    return Answer(q, body, kept, checked.removed, count, len(flagged), dropped, whole,
+                  material.left_out, replaced)
+
+
+def _support_sentences(material: Material) -> list[tuple[str, str]]:
+    """The paper's sentences an answer was given, in order, as (text, citation)."""
+    out = [(s.text, s.cite) for s in material.evidence]
+    chunks = [*material.passages, *(c for d in material.digests for c in d.chunks)]
+    for c in chunks:
+        for page, text in re.findall(r"\[p\. (\d+)\] ((?:(?!\[p\. \d+\]).)*)", c.text, re.S):
+            out += [(s, f"({c.section.label}, p. {page})") for s in split_sentences(text)]
+    return out
 
 
 _NO_REFERENCES = "- The paper's reference list could not be read, so no related papers are named here."
@@ -261,8 +331,8 @@ def _extractive(paper: Paper, q: Question, limit: int = 3) -> str:
     """The paper's own words as the answer: its most relevant sentences, each cited."""
     picked = pick_evidence(paper, q.sources, q.cues, limit=limit)
     if not picked:  # no cue phrase anywhere: the opening sentences of its sections
-        wanted = [s for s in paper.sections if _wanted(s, q) and s.text] or paper.sections
-        picked = [sent for sec in wanted[:2] for sent in sentences(sec)[:2]][:limit]
+        chosen = [s for s in paper.sections if wanted(s, q.sources) and s.text] or paper.sections
+        picked = [sent for sec in chosen[:2] for sent in sentences(sec)[:2]][:limit]
     return "\n".join(f"- {s.text} {s.cite}" for s in picked)
 
 
@@ -272,7 +342,7 @@ def _sources_for(paper: Paper, q: Question, digests: list[Digest]) -> list[str]:
     for sent in pick_evidence(paper, q.sources, q.cues, limit=6):
         if sent.cite not in cites:
             cites.append(sent.cite)
-    for c in sorted((c for d in digests for c in d.chunks), key=lambda c: not _wanted(c.section, q)):
+    for c in sorted((c for d in digests for c in d.chunks), key=lambda c: not wanted(c.section, q.sources)):
         if c.cite not in cites:
             cites.append(c.cite)
     return cites[:3]

@@ -38,7 +38,7 @@ def front_matter(notes: Notes) -> dict:
         "references": len(p.references),
         "calls": u.calls,
         "cached_calls": u.cached,
-        "tokens": {"input": u.input_tokens, "output": u.output_tokens},
+        "tokens": {"input": u.input_tokens, "cached_input": u.cached_input_tokens, "output": u.output_tokens},
         "cost_usd": round(u.cost, 6),
         "citations": {
             "kept": sum(a.citations_kept for a in notes.answers),
@@ -49,8 +49,43 @@ def front_matter(notes: Notes) -> dict:
             "flagged": sum(a.numbers_flagged for a in notes.answers),
         },
         "related_papers_dropped": sum(a.related_dropped for a in notes.answers),
+        "answer_material": _material(notes),
     }
     return {k: v for k, v in data.items() if v not in (None, [], "")}
+
+
+def _material(notes: Notes) -> dict:
+    """How much of the paper each answer saw: the whole paper, or what was left out of its window."""
+    whole = sum(a.whole_paper for a in notes.answers)
+    data: dict = {"whole_paper": whole, "window_filled": len(notes.answers) - whole}
+    left = {a.question.id: list(a.left_out) for a in notes.answers if a.left_out}
+    if left:
+        data["left_out"] = left
+    replaced = sum(a.sentences_replaced for a in notes.answers)
+    if replaced:
+        data["sentences_replaced"] = replaced
+    return data
+
+
+def section_digests(notes: Notes) -> list[dict]:
+    """The section digests for the note's "Section by section" part: heading, pages, text."""
+    out = []
+    for d in notes.digests:
+        if not d.text.strip():
+            continue
+        first, last = d.chunks[0], d.chunks[-1]
+        sec = first.section
+        heading = sec.label + (f" {sec.title}" if sec.label != sec.title else "")
+        if len({id(c.section) for c in d.chunks}) > 1:
+            tail = last.section
+            heading += f" – {tail.label}" + (f" {tail.title}" if tail.label != tail.title else "")
+        elif first.parts > 1:
+            heading += f" (part {first.part} of {first.parts})"
+        pages = f"p. {first.first_page}" if first.first_page == last.last_page else \
+            f"pp. {first.first_page}–{last.last_page}"
+        text = re.sub(r"</?details", lambda m: m.group(0).replace("<", "&lt;"), safe_markdown(d.text), flags=re.I)
+        out.append({"heading": heading, "pages": pages, "text": text})
+    return out
 
 
 def render_notes(notes: Notes, template: str | Path | None = None,
@@ -64,6 +99,8 @@ def render_notes(notes: Notes, template: str | Path | None = None,
         "front_matter": yaml.safe_dump(front_matter(notes), allow_unicode=True, sort_keys=False, width=100),
         "answers": [{"question": a.question.ask(notes.lang), "id": a.question.id,
                      "text": safe_markdown(a.text)} for a in notes.answers],
+        "sections": section_digests(notes),
+        "section_heading": "逐节摘要" if notes.lang == "zh" else "Section by section",
         "paper": notes.paper,
         "notes": notes,
     }
