@@ -27,6 +27,9 @@ API_HINT = "Check your connection or set PAPER_READER_ARXIV_API."
 PDF_HINT = "Check your connection or set PAPER_READER_ARXIV_PDF."
 URL_HINT = "Check the URL and your connection."
 ID_HELP = "A valid arXiv ID looks like 2112.11446, 2112.11446v2, arXiv:2112.11446 or hep-th/9901001."
+MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024  # far above real papers (the largest arXiv PDFs are ~50 MB)
+DOWNLOAD_DEADLINE = 600.0  # seconds for a whole download, however slowly the server drips
+MAX_API_BYTES = 2 * 1024 * 1024  # one Atom entry is a few kB
 MAX_RETRY_AFTER = 60.0  # a longer wait than this is better left to the user
 BACKOFF = 1.0  # seconds before the first retry when the server gives no Retry-After; doubles each time
 
@@ -118,14 +121,16 @@ def _arxiv_source(candidate: str, original: str) -> Source:
 
 
 def fetch(source_text: str, *, cache_dir: str | Path, api_url: str = API_URL, pdf_url: str = PDF_URL,
-          timeout: float = 60, min_interval: float = 3.0, retries: int = 3) -> Fetched:
+          timeout: float = 60, min_interval: float = 3.0, retries: int = 3,
+          max_bytes: int = MAX_DOWNLOAD_BYTES, deadline: float = DOWNLOAD_DEADLINE) -> Fetched:
     """Resolve a paper argument to a local PDF, downloading (once) and fetching arXiv metadata as needed."""
     source = parse_source(source_text)
     pdf_dir = Path(cache_dir) / "pdf"
     if source.kind == "path":
         return Fetched(Path(source.value))
     if source.kind == "url":
-        path = download_pdf(source.value, pdf_dir, timeout=timeout, retries=retries, hint=URL_HINT)
+        path = download_pdf(source.value, pdf_dir, timeout=timeout, retries=retries, hint=URL_HINT,
+                            max_bytes=max_bytes, deadline=deadline)
         return Fetched(path, None, source.value)
     asked = source.value + (source.version or "")
     meta_path = Path(cache_dir) / "arxiv" / (asked.replace("/", "_") + ".json")
@@ -138,20 +143,27 @@ def fetch(source_text: str, *, cache_dir: str | Path, api_url: str = API_URL, pd
         raise FetchError(f"arXiv {meta.id}{meta.version} has been withdrawn by its authors.{earlier}")
     versioned = meta.id + (source.version or meta.version)
     url = f"{pdf_url.rstrip('/')}/{versioned}"
-    path = download_pdf(url, pdf_dir, filename=versioned.replace("/", "_") + ".pdf", timeout=timeout, retries=retries)
+    path = download_pdf(url, pdf_dir, filename=versioned.replace("/", "_") + ".pdf", timeout=timeout,
+                        retries=retries, max_bytes=max_bytes, deadline=deadline)
     return Fetched(path, meta, url)
 
 
 def fetch_metadata(arxiv_id: str, *, api_url: str = API_URL, user_agent: str = USER_AGENT, timeout: float = 60,
                    min_interval: float = 3.0, retries: int = 3) -> ArxivMetadata:
     """One paper's metadata from the arXiv API (Atom), politely spaced and retried."""
-    host = urlsplit(api_url).netloc or api_url
+    host = _host(api_url)
     with _client(timeout, user_agent) as client:
         request = client.build_request("GET", api_url, params={"id_list": arxiv_id, "max_results": "1"})
-        response = _send(client, request, retries, min_interval, host, API_HINT, stream=False)
-    if response.status_code != 200:
-        raise _http_error(response, f"The arXiv API at {host}", API_HINT)
-    return _parse_feed(response.content, arxiv_id, host)
+        response = _send(client, request, retries, min_interval, host, API_HINT)
+        try:
+            if response.status_code != 200:
+                raise _http_error(response, f"The arXiv API at {host}", API_HINT)
+            body = b"".join(_bounded(response, MAX_API_BYTES, timeout * 2, f"The arXiv API at {host}"))
+        except httpx.HTTPError as exc:
+            raise _network_error(exc, host, API_HINT, timeout) from exc
+        finally:
+            response.close()
+    return _parse_feed(body, arxiv_id, host)
 
 
 def _parse_feed(body: bytes, arxiv_id: str, host: str) -> ArxivMetadata:
@@ -160,12 +172,25 @@ def _parse_feed(body: bytes, arxiv_id: str, host: str) -> ArxivMetadata:
         snippet = " ".join(body[:60].decode("utf-8", "replace").split())
         raise FetchError(f"The arXiv API at {host} did not answer with an Atom feed ({snippet!r}). {API_HINT}")
     entries = [e for e in feed.entries if "/abs/" in e.get("id", "")]
+    if entries and not _same_paper(entries[0].id.split("/abs/", 1)[1], arxiv_id):
+        raise FetchError(f"The arXiv API at {host} answered for another paper "
+                         f"({_squash(entries[0].id)[:80]!r}) than {arxiv_id}. {API_HINT}")
     if not entries:
         error = next((e for e in feed.entries if e.get("title") == "Error"), None)
         if error is not None:
             raise FetchError(f"arXiv rejected the ID {arxiv_id}: {_squash(error.get('summary', ''))}. {ID_HELP}")
         raise FetchError(f"arXiv has no paper {arxiv_id}. Check the ID.")
     return _metadata(entries[0])
+
+
+def _same_paper(entry_id: str, asked: str) -> bool:
+    """The entry is a well-formed arXiv ID naming the paper asked for (any version if none was asked)."""
+    try:
+        got = _arxiv_source(entry_id.strip(), entry_id)
+        want = _arxiv_source(asked, asked)
+    except InputError:
+        return False
+    return got.value == want.value and (want.version is None or got.version == want.version)
 
 
 def _metadata(entry) -> ArxivMetadata:
@@ -191,20 +216,30 @@ def _metadata(entry) -> ArxivMetadata:
 
 
 def download_pdf(url: str, dest_dir: str | Path, *, filename: str | None = None, user_agent: str = USER_AGENT,
-                 timeout: float = 60, retries: int = 3, hint: str = PDF_HINT) -> Path:
-    """Download a PDF into dest_dir once (atomically, checked); later calls return the cached file."""
+                 timeout: float = 60, retries: int = 3, hint: str = PDF_HINT,
+                 max_bytes: int = MAX_DOWNLOAD_BYTES, deadline: float = DOWNLOAD_DEADLINE) -> Path:
+    """Download a PDF into dest_dir once (atomically, checked); later calls return the cached file.
+
+    The download is capped in size (after decompression) and in total time, and checked to be a
+    whole PDF before it is cached; the temporary file goes on every exit path.
+    """
     dest = Path(dest_dir) / (filename or hashlib.sha256(url.encode("utf-8")).hexdigest()[:16] + ".pdf")
     if dest.is_file():
         return dest
-    host = urlsplit(url).netloc or url
+    host = _host(url)
     with _client(timeout, user_agent) as client:
         response = _send(client, client.build_request("GET", url), retries, 0.0, host, hint)
         try:
             if response.status_code != 200:
-                raise _http_error(response, url, "Check the ID or URL." if response.status_code == 404 else hint)
-            atomic_write(dest, response.iter_bytes(), check=lambda tmp: _check_pdf(tmp, response, url))
+                raise _http_error(response, redact(url), "Check the ID or URL." if response.status_code == 404 else hint)
+            length = response.headers.get("Content-Length", "")
+            if length.isdigit() and int(length) > max_bytes:
+                raise FetchError(f"{redact(url)} is {int(length) / 2**20:.0f} MB, over the "
+                                 f"{max_bytes / 2**20:.0f} MB download limit. Download it yourself and pass the file.")
+            chunks = _bounded(response, max_bytes, deadline, redact(url))
+            atomic_write(dest, chunks, check=lambda tmp: _check_pdf(tmp, response, url))
         except httpx.RemoteProtocolError as exc:
-            raise FetchError(f"The download of {url} was cut short. Try again.") from exc
+            raise FetchError(f"The download of {redact(url)} was cut short. Try again.") from exc
         except httpx.HTTPError as exc:
             raise _network_error(exc, host, hint, timeout) from exc
         finally:
@@ -212,14 +247,56 @@ def download_pdf(url: str, dest_dir: str | Path, *, filename: str | None = None,
     return dest
 
 
+def _bounded(response: httpx.Response, max_bytes: int, deadline: float, what: str):
+    """The body's (decoded) bytes, stopping at max_bytes or after deadline seconds in all."""
+    started, got = time.monotonic(), 0
+    for chunk in response.iter_bytes():  # as it arrives: a drip must meet the deadline
+        got += len(chunk)
+        if got > max_bytes:
+            raise FetchError(f"{what} sent more than {max_bytes / 2**20:.0f} MB, over the download limit. "
+                             "Download it yourself and pass the file.")
+        if time.monotonic() - started > deadline:
+            raise FetchError(f"{what} took more than {deadline:g} s to download. Try again later, "
+                             "or download it yourself and pass the file.")
+        yield chunk
+
+
+def _host(url: str) -> str:
+    """host[:port] of a URL, never its user:password."""
+    try:
+        parts = urlsplit(url)
+        return (parts.hostname or "") + (f":{parts.port}" if parts.port else "") or redact(url)
+    except ValueError:
+        return redact(url)
+
+
+def redact(url: str) -> str:
+    """A URL fit to show or store: no user:password, no query string (signatures, tokens)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<the URL>"
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    shown = f"{parts.scheme}://{host}{parts.path}" if parts.scheme else parts.path
+    return shown + ("?…" if parts.query else "")
+
+
 def _check_pdf(tmp: Path, response: httpx.Response, url: str) -> None:
     expected, got = response.headers.get("Content-Length", ""), response.num_bytes_downloaded
     if expected.isdigit() and got != int(expected):
-        raise FetchError(f"The download of {url} was cut short ({got} of {expected} bytes). Try again.")
+        raise FetchError(f"The download of {redact(url)} was cut short ({got} of {expected} bytes). Try again.")
     with tmp.open("rb") as fh:
         head = fh.read(1024)
+        fh.seek(max(0, tmp.stat().st_size - 8192))
+        tail = fh.read()
+    url = redact(url)
     if head.startswith(b"%PDF-"):
-        return
+        if b"%%EOF" in tail:
+            return
+        raise FetchError(f"{url} served a damaged or incomplete PDF (no end-of-file marker). Try again, "
+                         "or download it yourself and pass the file.")
     if "html" in response.headers.get("Content-Type", "") or head.lstrip().lower().startswith((b"<!doctype", b"<html")):
         raise FetchError(f"{url} served an HTML page, not a PDF. Give the link to the PDF file itself.")
     raise FetchError(f"{url} did not serve a PDF (it starts with {head[:16]!r}). Give the link to the PDF itself.")

@@ -4,8 +4,23 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from pathlib import Path
 from typing import Callable, Iterable
+
+_pending: set[Path] = set()  # temp files being written now, removed by remove_pending() on a signal
+_pending_lock = threading.Lock()
+
+
+def remove_pending() -> None:
+    """Delete every temp file still being written (a SIGTERM handler calls this before exiting)."""
+    with _pending_lock:
+        paths = list(_pending)
+    for tmp in paths:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
 
 
 def atomic_write(path: Path, data: bytes | Iterable[bytes], check: Callable[[Path], None] | None = None) -> Path:
@@ -17,6 +32,8 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes], check: Callable[[Pat
     path.parent.mkdir(parents=True, exist_ok=True)
     keep = path.stat().st_mode & 0o7777 if path.exists() else None
     tmp = path.with_name(f".{path.name[:60]}.{secrets.token_hex(4)}.tmp")
+    with _pending_lock:
+        _pending.add(tmp)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, "wb") as fh:
@@ -32,4 +49,80 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes], check: Callable[[Pat
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        with _pending_lock:
+            _pending.discard(tmp)
     return path
+
+
+def is_regular(path: Path) -> bool:
+    """A regular file (after symlinks): not a FIFO, device, socket or folder. Never blocks."""
+    import stat
+
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def file_kind(path: Path) -> str:
+    """'a folder', 'a FIFO (named pipe)', 'a device', ... for a message about a path that is not a file."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return "missing"
+    if stat.S_ISREG(mode):
+        return "a file"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def read_limited(path: Path, limit: int) -> bytes | None:
+    """At most `limit` bytes of a regular file; None if it is not one (a FIFO, /dev/zero, a folder).
+
+    Opened without blocking, so a FIFO that appears between the check and the open cannot hang us.
+    """
+    if not is_regular(path):
+        return None
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        import stat
+
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        chunks, left = [], limit
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+_URL = None
+
+
+def redact_urls(text: str) -> str:
+    """Text fit to show or store: every URL in it without user:password or query (arxiv.redact)."""
+    global _URL
+    import re
+
+    from .arxiv import redact
+
+    if "://" not in text:
+        return text
+    if _URL is None:
+        _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>()\[\]{}]+")
+    return _URL.sub(lambda m: redact(m.group(0)), text)

@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from .errors import TemplateError
 from .template import templates_dir
@@ -23,7 +24,8 @@ class _PackageLoader(jinja2.BaseLoader):
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    """A sandbox: a note template may come from a cloned repository, so it must not reach Python."""
+    return ImmutableSandboxedEnvironment(
         loader=_PackageLoader(),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -35,18 +37,46 @@ def render(name: str, **values) -> str:
     """Render a packaged template by file name."""
     try:
         return environment().get_template(name).render(**values)
+    except SecurityError as exc:
+        raise TemplateError(f"Template {name}: refused an unsafe operation ({exc}).") from exc
     except jinja2.TemplateError as exc:
         raise TemplateError(f"Template {name}: {exc}.") from exc
 
 
-def render_file(path: str | Path, **values) -> str:
-    """Render a user's own template file (e.g. --note-template my-notes.md.j2)."""
+MAX_TEMPLATE_BYTES = 1_000_000
+
+
+def load_file(path: str | Path) -> jinja2.Template:
+    """Compile a user's own template file (e.g. --note-template my-notes.md.j2), in the sandbox.
+
+    Called before any model call, so a broken template costs nothing.
+    """
     p = Path(path)
     try:
-        source = p.read_text("utf-8")
+        if not p.is_file():
+            raise TemplateError(f"Template {p}: no such file.")
+        with p.open("rb") as fh:
+            raw = fh.read(MAX_TEMPLATE_BYTES + 1)
     except OSError as exc:
         raise TemplateError(f"Template {p}: cannot read it ({exc.strerror}).") from exc
+    if len(raw) > MAX_TEMPLATE_BYTES:
+        raise TemplateError(f"Template {p}: larger than {MAX_TEMPLATE_BYTES // 1000} kB; is it the right file?")
     try:
-        return environment().from_string(source).render(**values)
+        source = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TemplateError(f"Template {p}: not UTF-8 text (byte {exc.start}). Save it as UTF-8.") from exc
+    try:
+        return environment().from_string(source)
     except jinja2.TemplateError as exc:
         raise TemplateError(f"Template {p}: {exc}.") from exc
+
+
+def render_file(path: str | Path, **values) -> str:
+    """Render a user's own template file in the sandbox."""
+    template = load_file(path)
+    try:
+        return template.render(**values)
+    except SecurityError as exc:
+        raise TemplateError(f"Template {path}: refused an unsafe operation ({exc}).") from exc
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"Template {path}: {exc}.") from exc

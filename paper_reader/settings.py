@@ -40,6 +40,8 @@ class Settings:
     notes_path: str = "{topic}/{title}.md"  # where notes go inside a notes repository
     commit: bool = False  # commit each new or updated note (notes repository only)
     max_pages: int = 300  # refuse longer PDFs (books, proceedings) unless raised
+    max_download_mb: int = 200  # refuse larger downloads (after decompression)
+    download_deadline: float = 600.0  # seconds for a whole download, however slowly it drips
     figures: bool = False  # put PNGs of page 1 and of Figure 1's page at the top of the note
     deployments: tuple = ()  # several servers for one model: [{model, api_base, api_key, rpm}, ...]
 
@@ -70,20 +72,68 @@ def _coerce(name: str, value, where: str):
     return str(value)
 
 
-def _from_file(path: Path) -> dict:
+MAX_CONFIG_BYTES = 1_000_000
+TRUST_ENV = "PAPER_READER_TRUST_REPO"
+
+
+def _read_yaml(path: Path):
     try:
-        data = yaml.safe_load(path.read_text("utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"Config {path}: cannot read it ({' '.join(str(exc).split())[:200]}).") from exc
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"Config {path}: cannot read it ({exc.strerror or exc}).") from exc
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"Config {path}: larger than 1 MB; is it the right file?")
+    try:
+        return yaml.safe_load(raw.decode("utf-8")) or {}
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"Config {path}: not UTF-8 text (byte {exc.start}). Save it as UTF-8.") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"Config {path}: not valid YAML ({' '.join(str(exc).split())[:200]}).") from exc
+
+
+def _from_file(path: Path, trusted: bool = True) -> dict:
+    data = _read_yaml(path)
     if not isinstance(data, dict):
         raise ConfigError(f"Config {path}: must be a mapping of settings.")
     out = {}
     for key, value in data.items():
         if key == "deployments":
             out[key] = _deployments(value, f"Config {path}")
+        elif key == "trusted_repos":
+            continue  # the user config's own list, read by _trusted
         elif key in _TYPES:
             out[key] = _coerce(key, value, f"Config {path}")
+    if not trusted:
+        _refuse_redirects(out, path)
     return out
+
+
+def _refuse_redirects(values: dict, path: Path) -> None:
+    """A cloned repository's config must not send the user's keys to a server of its choosing.
+
+    litellm sends the environment's key (OPENAI_API_KEY, ...) to whatever api_base a deployment
+    names, and some providers take an endpoint URL as the model name; both stay with the user.
+    """
+    how = (f"Trust this repository by adding its folder to 'trusted_repos:' in {user_config_path()} "
+           f"(or set {TRUST_ENV}=1 for one run).")
+    if values.get("deployments"):
+        raise ConfigError(f"Config {path}: 'deployments' in a notes repository's config could send your "
+                          f"API keys to a server it names, so it is ignored unless trusted. {how}")
+    if "://" in str(values.get("model") or ""):
+        raise ConfigError(f"Config {path}: the model names a URL; a notes repository's config may not "
+                          f"choose where your API keys go. {how}")
+
+
+def _trusted(repo: Path, user_data: dict) -> bool:
+    """Whether the user vouched for this repository's config (user config list, or the env flag)."""
+    if os.environ.get(TRUST_ENV, "").lower() in ("1", "true", "yes"):
+        return True
+    listed = user_data.get("trusted_repos") or []
+    if not isinstance(listed, list):
+        raise ConfigError(f"Config {user_config_path()}: 'trusted_repos' must be a list of folders.")
+    folder = repo.parent.resolve()
+    return any(Path(str(p)).expanduser().resolve() == folder for p in listed)
 
 
 def _deployments(value, where: str) -> tuple:
@@ -108,11 +158,14 @@ def load_settings(flags: dict | None = None, cwd: Path | None = None) -> Setting
     """Merge defaults, user config, repo config, environment (PAPER_READER_*) and flags."""
     merged: dict = {}
     user = user_config_path()
+    user_data = {}
     if user.is_file():
+        loaded = _read_yaml(user)
+        user_data = loaded if isinstance(loaded, dict) else {}
         merged.update(_from_file(user))
     repo = find_repo_config(cwd)
     if repo:
-        merged.update(_from_file(repo))
+        merged.update(_from_file(repo, trusted=_trusted(repo, user_data)))
     for name in _TYPES:
         if name == "deployments":
             continue  # a list: config files only

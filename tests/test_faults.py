@@ -81,6 +81,7 @@ def _check_notes_complete(repo):
 
 
 def test_two_servers_one_failing_every_paper_completes(tmp_path, repo, monkeypatch):
+    monkeypatch.setenv("PAPER_READER_TRUST_REPO", "1")  # a repository's deployments need the user's trust
     reading = tmp_path / "list.txt"
     reading.write_text("".join(f"{sample_paper(tmp_path / f'r{i}.pdf', title=f'Routed Paper {i}')}\n" for i in range(3)))
     with OpenAIServer() as healthy, OpenAIServer(fault_rate=1.0) as broken:
