@@ -10,8 +10,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from .core import note_images, open_model, open_paper, render_for, repo_root, save_note, target_for
+from .arxiv import redact
+from .core import (check_note_template, distinct_target, note_images, open_model, open_paper, render_for, repo_root,
+                   save_note, target_for)
 from .errors import PaperReaderError
+from .files import redact_urls
 from .llm import LLM
 from .pipeline import make_notes
 from .readinglist import Entry
@@ -41,19 +44,23 @@ class PaperResult:
 
 
 def run_batch(entries: list[Entry], settings: Settings, model: LLM | None = None, force: bool = False,
-              progress: BatchProgress | None = None, stop: threading.Event | None = None) -> list[PaperResult]:
+              progress: BatchProgress | None = None, stop: threading.Event | None = None,
+              discard_edits: bool = False) -> list[PaperResult]:
     """Read every entry into a note; finished notes are skipped unless forced (so a re-run resumes)."""
     from .repo import repo_lock
 
     report = progress or (lambda *a: None)
+    check_note_template(settings)
+    load_questions(settings.template)  # a broken question set fails once, before any paper
     stop = stop or threading.Event()
     results = [PaperResult(e) for e in entries]
     llm = model or open_model(settings)
     write_lock = threading.Lock()
+    claims: dict[Path, str] = {}  # note path -> the paper that has it in this batch (titles may repeat)
     root = repo_root(settings)
     guard = repo_lock(root, wait=0) if root is not None else nullcontext()
     with guard, ThreadPoolExecutor(max_workers=settings.concurrency) as pool:
-        futures = [pool.submit(_one, i, r, settings, llm, force, report, stop, write_lock)
+        futures = [pool.submit(_one, i, r, settings, llm, force, report, stop, write_lock, claims, discard_edits)
                    for i, r in enumerate(results)]
         try:
             for f in futures:
@@ -66,7 +73,8 @@ def run_batch(entries: list[Entry], settings: Settings, model: LLM | None = None
 
 
 def _one(i: int, result: PaperResult, settings: Settings, llm: LLM, force: bool,
-         report: BatchProgress, stop: threading.Event, write_lock: threading.Lock) -> None:
+         report: BatchProgress, stop: threading.Event, write_lock: threading.Lock,
+         claims: dict | None = None, discard_edits: bool = False) -> None:
     if stop.is_set():
         result.status = "interrupted"
         return
@@ -74,12 +82,14 @@ def _one(i: int, result: PaperResult, settings: Settings, llm: LLM, force: bool,
     entry = result.entry
     try:
         if entry.extra.get("missing"):
-            raise PaperReaderError(f"{entry.source}: the entry has no PDF file, arXiv ID or URL.")
+            raise PaperReaderError(f"{redact_source(entry.source)}: the entry has no PDF file, arXiv ID or URL.")
         local = replace(settings, lang=entry.lang or settings.lang)
-        report(i, "read", entry.source)
+        report(i, "read", redact_source(entry.source))
         paper = open_paper(entry.source, local)
         result.title = paper.title
-        target = target_for(paper, local, entry.topic)
+        with write_lock:  # papers sharing a title get distinct notes, the same one on every re-run
+            target = distinct_target(target_for(paper, local, entry.topic), paper,
+                                     claims if claims is not None else {})
         result.path = target.path
         if target.path is not None and target.path.exists() and not force:
             result.status = "skipped"
@@ -99,7 +109,8 @@ def _one(i: int, result: PaperResult, settings: Settings, llm: LLM, force: bool,
         markdown = render_for(notes, target, images, local)
         report(i, "write", paper.title)
         with write_lock:
-            save_note(markdown, target, paper, local, force=True, assets=[p for _, p in images])
+            save_note(markdown, target, paper, local, force=True, assets=[p for _, p in images],
+                      discard_edits=discard_edits)
         u = notes.usage
         result.calls, result.cached, result.tokens, result.cost = u.calls, u.cached, u.input_tokens + u.output_tokens, u.cost
         result.status = "done"
@@ -107,10 +118,15 @@ def _one(i: int, result: PaperResult, settings: Settings, llm: LLM, force: bool,
     except _Stopped:
         result.status = "interrupted"
     except PaperReaderError as exc:
-        result.status, result.error = "failed", str(exc)
-        report(i, "failed", str(exc))
+        result.status, result.error = "failed", redact_urls(str(exc))
+        report(i, "failed", result.error)
     except Exception as exc:  # one paper's bug must not stop the batch; say what it was
-        result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
+        result.status, result.error = "failed", redact_urls(f"{type(exc).__name__}: {exc}")
         report(i, "failed", result.error)
     finally:
         result.seconds = time.monotonic() - started
+
+
+def redact_source(source: str) -> str:
+    """A reading-list entry fit to show: a URL without its password or signed query."""
+    return redact(source) if "://" in source else source

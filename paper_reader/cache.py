@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
+import threading
 from dataclasses import asdict
 from pathlib import Path
 
 from .files import atomic_write
 from .llm import LLM, Completion
+
+
+class _Stats:
+    """What this process's caches did, for an honest message on interrupt."""
+
+    def __init__(self):
+        self.enabled = False  # a cache was in use
+        self.stored = 0  # answers stored this run
+        self.failed = False  # storing failed (read-only or full disk)
+        self.lock = threading.Lock()
+
+
+stats = _Stats()
 
 
 class CachedLLM:
@@ -18,6 +33,7 @@ class CachedLLM:
         self.inner = inner
         self.directory = Path(directory)
         self.name = inner.name
+        stats.enabled = True
 
     @property
     def context_window(self) -> int:
@@ -43,5 +59,24 @@ class CachedLLM:
         except (OSError, ValueError, TypeError):
             pass  # a miss, or a damaged entry that the next write replaces
         result = self.inner.complete(messages, max_tokens)
-        atomic_write(path, json.dumps(asdict(result), ensure_ascii=False).encode("utf-8"))
+        self._store(path, result)
         return result
+
+    def _store(self, path: Path, result: Completion) -> None:
+        """Keep the answer; a cache that cannot be written costs a warning, never the paid-for note."""
+        try:
+            atomic_write(path, json.dumps(asdict(result), ensure_ascii=False).encode("utf-8"))
+        except (OSError, ValueError) as exc:
+            from .llm import _stop
+
+            if _stop.is_set():  # interrupted mid-write (SIGTERM removes temp files): not a cache fault
+                return
+            with stats.lock:
+                first, stats.failed = not stats.failed, True
+            if first:
+                reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+                sys.stderr.write(f"Warning: cannot store model answers in {self.directory} ({reason}); "
+                                 "the note is still written, but a re-run will repeat these calls.\n")
+            return
+        with stats.lock:
+            stats.stored += 1

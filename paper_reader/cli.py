@@ -78,7 +78,10 @@ def read(
     topic: Optional[str] = typer.Option(None, "--topic", help="Topic folder in a notes repository."),
     commit: bool = typer.Option(False, "--commit", help="Commit the note and the index (notes repository)."),
     figures: bool = typer.Option(False, "--figures", help="Put PNGs of page 1 and Figure 1 at the top."),
-    force: bool = typer.Option(False, "--force", "-f", help="Replace an existing note (keeps '## My notes' and Q&A)."),
+    force: bool = typer.Option(False, "--force", "-f",
+                               help="Regenerate an existing note, keeping your hand edits, '## My notes' and Q&A."),
+    discard_edits: bool = typer.Option(False, "--discard-edits",
+                                       help="With --force: replace hand-edited answers too (My notes and Q&A stay)."),
 ):
     from .core import read as core_read
     from .settings import load_settings
@@ -96,10 +99,14 @@ def read(
             _warn_if_embedded(settings.model)
         with _progress() as progress:
             result = core_read(paper, settings, model=_injected_model(ctx, settings),
-                               progress=progress, force=force, topic=topic)
+                               progress=progress, force=force or discard_edits, topic=topic,
+                               discard_edits=discard_edits)
     u = result.notes.usage
     err.print(f"[dim]{time.monotonic() - started:.1f}s, {u.calls} model calls ({u.cached} cached), "
               f"{u.input_tokens:,} tokens in, {u.output_tokens:,} out, ${u.cost:.4f}[/dim]")
+    if result.kept_edits:
+        err.print(f"[yellow]Kept your hand edits to {result.kept_edits} in place of the regenerated text "
+                  "(--discard-edits replaces them).[/yellow]", soft_wrap=True)
     if result.path is None:
         sys.stdout.write(result.markdown)
     else:
@@ -129,11 +136,14 @@ class _errors:
 
     def __exit__(self, kind, exc, tb):
         if isinstance(exc, PaperReaderError):
-            err.print(f"[red]Error: {exc}[/red]", soft_wrap=True)
+            from rich.markup import escape
+
+            from .files import redact_urls
+
+            err.print(f"[red]Error: {escape(redact_urls(str(exc)))}[/red]", soft_wrap=True)
             raise typer.Exit(1)
         if isinstance(exc, KeyboardInterrupt):
-            err.print("[red]Interrupted: no half-written note was left; finished notes and model calls "
-                      "are kept, so re-running resumes.[/red]")
+            err.print(f"[red]{interrupt_message()}[/red]", soft_wrap=True)
             raise typer.Exit(130)
         return False
 
@@ -152,6 +162,9 @@ class _progress:
         return self
 
     def __call__(self, stage: str, detail: str, done: int, total: int) -> None:
+        from .files import redact_urls
+
+        detail = redact_urls(detail)  # the paper argument may be a URL with a password or signature
         if stage not in self._tasks:
             self._tasks[stage] = self._bar.add_task(stage, total=total, detail=detail)
         self._bar.update(self._tasks[stage], completed=done, total=total, detail=detail[:50])
@@ -161,7 +174,42 @@ class _progress:
         return False
 
 
+def interrupt_message() -> str:
+    """What an interrupt kept, said truthfully (the cache's own count of answers stored this run)."""
+    from .cache import stats
+
+    text = "Interrupted: model calls in flight were cancelled; no half-written note was left"
+    if stats.failed:
+        return text + "; the cache could not be written, so a re-run repeats the model calls."
+    if stats.enabled:
+        n = stats.stored
+        kept = f"{n} model answer{'s' if n != 1 else ''} from this run {'are' if n != 1 else 'is'} kept in the cache"
+        return text + f"; {kept}, so re-running resumes" + (" (finished notes are kept too)." if n else ".")
+    return text + "."
+
+
+def _on_signal(signum, frame):
+    """Ctrl-C and SIGTERM (what `timeout`, CI and service managers send): abandon model calls in
+    flight at once (not after their retries), remove temp files, then take the Ctrl-C path."""
+    import signal
+
+    from .files import remove_pending
+    from .llm import cancel_calls
+
+    cancel_calls()
+    if signum == signal.SIGTERM:
+        remove_pending()  # the process may be killed next: leave no temp file behind
+    raise KeyboardInterrupt
+
+
+_on_sigterm = _on_signal  # the name the SIGTERM handler had
+
+
 def main():
+    import signal
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
     app()
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 
 from .cli import _errors, _injected_model, _warn_if_embedded, app, err
 
@@ -63,9 +64,14 @@ def batch(
     figures: bool = typer.Option(False, "--figures", help="Put PNGs of page 1 and Figure 1 at the top."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse or store model answers."),
     max_pages: Optional[int] = typer.Option(None, "--max-pages", min=1, help="Refuse longer PDFs. [default: 300]"),
-    force: bool = typer.Option(False, "--force", "-f", help="Redo papers that already have a note."),
+    force: bool = typer.Option(False, "--force", "-f",
+                               help="Redo papers that already have a note, keeping hand edits."),
+    discard_edits: bool = typer.Option(False, "--discard-edits",
+                                       help="With --force: replace hand-edited answers too."),
 ):
-    from .batch import run_batch
+    from dataclasses import replace
+
+    from .batch import redact_source, run_batch
     from .readinglist import load_list
     from .settings import load_settings
     from .show import BatchDisplay, batch_table
@@ -78,12 +84,14 @@ def batch(
         injected = _injected_model(ctx, settings)
         if injected is None:
             _warn_if_embedded(settings.model)
-        with BatchDisplay(err, entries) as display:
-            results = run_batch(entries, settings, model=injected, force=force, progress=display)
-    err.print(batch_table(results))
-    failed = [r for r in results if r.status == "failed"]
-    for r in failed:
-        err.print(f"[red]failed[/red] {r.entry.source}: {r.error}", soft_wrap=True)
+        shown = [replace(e, source=redact_source(e.source)) for e in entries]  # no secrets in URLs shown
+        with BatchDisplay(err, shown) as display:
+            results = run_batch(entries, settings, model=injected, force=force or discard_edits,
+                                progress=display, discard_edits=discard_edits)
+    err.print(batch_table([replace(r, entry=shown[i]) for i, r in enumerate(results)]))
+    failed = [(i, r) for i, r in enumerate(results) if r.status == "failed"]
+    for i, r in failed:
+        err.print(f"[red]failed[/red] {escape(shown[i].source)}: {escape(r.error)}", soft_wrap=True)
     for r in results:
         if r.status == "done" and r.path:
             typer.echo(str(r.path))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import CachedLLM
 from .document import Paper
-from .errors import OutputError
+from .errors import OutputError, PaperReaderError
 from .llm import LLM, LiteLLM
 from .pipeline import Notes, Progress, make_notes
 from .reader import read_paper
@@ -22,6 +23,7 @@ class ReadResult:
     notes: Notes
     markdown: str
     path: Path | None  # None when the note went to stdout
+    kept_edits: str = ""  # the hand-edited parts carried over into the new note, named
 
 
 def open_model(settings: Settings) -> LLM:
@@ -36,23 +38,37 @@ def note_path(paper: Paper, output: str) -> Path | None:
     if output == "-":
         return None
     out = Path(output)
-    if out.suffix.lower() == ".md":
+    if out.suffix.lower() == ".md" and not out.is_dir():  # an existing folder named x.md is a folder
         return out
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} exists and is not a folder. Give a folder or a .md file with -o.")
     return out / note_filename(paper.title)
 
 
+def check_note_template(settings: Settings) -> None:
+    """Compile the user's note template before any model call: a broken one costs nothing."""
+    if settings.note_template:
+        from .prompts import load_file
+
+        load_file(settings.note_template)
+
+
 def open_paper(source: str | Path, settings: Settings) -> Paper:
     """A local PDF, an arXiv ID or URL, or a PDF URL -> Paper, with arXiv's metadata where known."""
-    from .arxiv import fetch
+    from .arxiv import fetch, redact
+    from .errors import InputError
+    from .files import file_kind, is_regular
 
+    local = Path(str(source))
+    if os.path.lexists(local) and local.exists() and not is_regular(local):  # a FIFO would hang the read
+        raise InputError(f"{local} is {file_kind(local)}, not a PDF file. Pass the PDF itself.")
     fetched = fetch(str(source), cache_dir=settings.download_path(), api_url=settings.arxiv_api,
-                    pdf_url=settings.arxiv_pdf, min_interval=settings.arxiv_interval)
+                    pdf_url=settings.arxiv_pdf, min_interval=settings.arxiv_interval,
+                    max_bytes=settings.max_download_mb * 2**20, deadline=settings.download_deadline)
     paper = read_paper(fetched.path, max_pages=settings.max_pages)
     meta = fetched.metadata
     if fetched.url:
-        paper.source = fetched.url
+        paper.source = redact(fetched.url)  # never a password or a signed query in a note
     if meta is not None:
         paper.title = meta.title or paper.title
         paper.authors = list(meta.authors) or paper.authors
@@ -86,6 +102,66 @@ def target_for(paper: Paper, settings: Settings, topic: str | None = None) -> Ta
     return Target(note_path(paper, settings.output))
 
 
+def _arxiv_base(value) -> str:
+    import re
+
+    return re.sub(r"v\d+$", "", str(value or "").strip())
+
+
+def _same_source(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if "://" in a or "://" in b:
+        return False
+    try:
+        return Path(a).resolve() == Path(b).resolve() or Path(a).name == Path(b).name
+    except (OSError, ValueError):
+        return False
+
+
+def is_same_paper(note_text: str, paper: Paper) -> bool:
+    """Whether a note was made from this paper (its arXiv ID, else its source); a note that says
+    neither (written by hand) counts as this paper's, as before."""
+    from .notes_merge import front_matter_data
+
+    data = front_matter_data(note_text)
+    if data.get("arxiv") and paper.arxiv_id:
+        return _arxiv_base(data["arxiv"]) == _arxiv_base(paper.arxiv_id)
+    if data.get("source") and paper.source:
+        return _same_source(str(data["source"]), str(paper.source))
+    return not (data.get("arxiv") or data.get("source"))
+
+
+def distinct_target(target: Target, paper: Paper, taken: dict[Path, str] | None = None) -> Target:
+    """The target, or one with the arXiv ID (else a short hash) added to the name when another paper
+    with the same title already has that note, or (`taken`: claimed by a batch) is about to."""
+    import hashlib
+
+    if target.path is None:
+        return target
+    ident = f"arxiv:{_arxiv_base(paper.arxiv_id)}" if paper.arxiv_id else f"source:{paper.source}"
+    short = hashlib.sha256(ident.encode("utf-8")).hexdigest()[:8]
+    stem, suffix = target.path.stem, target.path.suffix
+    tags = [None, (paper.arxiv_id or "").replace("/", "_") or short, short]
+    for tag in dict.fromkeys(tags):
+        path = target.path if tag is None else target.path.with_name(f"{stem} ({tag}){suffix}")
+        owner = (taken or {}).get(path)
+        if owner is not None and owner != ident:
+            continue
+        if owner is None and os.path.lexists(path):
+            try:
+                old = _old_note(path)
+            except PaperReaderError:
+                old = None  # a folder or FIFO there: save_note names it
+            if old is not None and not is_same_paper(old, paper):
+                continue
+        if taken is not None:
+            taken[path] = ident
+        return Target(path, target.root)
+    raise OutputError(f"{target.path}: other papers with the same title already have notes here; "
+                      "give this one its own -o file.")
+
+
 def note_images(paper: Paper, target: Target, settings: Settings) -> list[tuple[str, Path]]:
     """With `figures` on, PNGs of page 1 and of Figure 1's page in assets/<note name>/ beside the note."""
     if not settings.figures or target.path is None:
@@ -102,17 +178,26 @@ def render_for(notes, target: Target, images: list[tuple[str, Path]], settings: 
 
 
 def save_note(markdown: str, target: Target, paper: Paper, settings: Settings, force: bool,
-              assets: list[Path] = ()) -> Path:
-    """Write the note (keeping the old one's hand-owned sections), then update the index and commit."""
+              assets: list[Path] = (), discard_edits: bool = False, kept: list[str] | None = None) -> Path:
+    """Write the note (keeping the old one's hand-owned sections and hand edits), then update the
+    index and commit. Edits are dropped only with `discard_edits`, and in a notes repository only
+    once git has them."""
     from .notes_index import write_index
-    from .notes_merge import merge_note
+    from .notes_merge import describe_parts, edited_parts, is_hand_edited, merge_note
     from .repo import commit_files, commit_message
 
     path = target.path
-    old = path.read_text("utf-8") if path.exists() else None
+    old = _old_note(path)
     if old is not None and not force:
         raise OutputError(f"{path} already exists. Pass --force to replace it.")
-    write_atomic(path, merge_note(markdown, old, force=True), force=True)
+    if old is not None and discard_edits and target.root is not None and is_hand_edited(old):
+        _secure_edits(target.root, path, paper, settings)
+    merged = merge_note(markdown, old, force=True, discard_edits=discard_edits, name=f"The note {path}")
+    write_atomic(path, merged, force=True)
+    if old is not None and not discard_edits and kept is not None:
+        parts = edited_parts(old)
+        if parts:
+            kept.append(describe_parts(parts))
     if target.root is not None:
         readme = write_index(target.root)
         if settings.commit:
@@ -121,28 +206,78 @@ def save_note(markdown: str, target: Target, paper: Paper, settings: Settings, f
     return path
 
 
+def _old_note(path: Path) -> str | None:
+    """The note already at `path` (None if none), read with a limit; a folder, FIFO or device there
+    is refused rather than read forever or replaced."""
+    from .files import file_kind, is_regular
+    from .notes_index import read_file
+
+    if not os.path.lexists(path):
+        return None
+    if not is_regular(path):
+        raise OutputError(f"{path} is {file_kind(path)}, not a note: move it away or choose another -o.")
+    try:
+        return read_file(path)
+    except PaperReaderError as exc:
+        raise OutputError(str(exc)) from exc
+
+
+def _secure_edits(root: Path, path: Path, paper: Paper, settings: Settings) -> None:
+    """Hand edits about to be discarded: committed first (with --commit), refused if git lacks them."""
+    from .repo import _git, commit_files
+
+    inside = _git(root, "rev-parse", "--is-inside-work-tree", check=False)
+    if inside.returncode or inside.stdout.strip() != "true":
+        return  # no git: the user asked for --discard-edits outside version control
+    rel = os.path.relpath(path, root)
+    status = _git(root, "status", "--porcelain", "--", rel, check=False).stdout.strip()
+    if not status:
+        return  # the edits are committed: the previous version stays in git
+    if not settings.commit:
+        raise OutputError(f"{path} has hand edits git does not have yet: commit them (or pass --commit "
+                          "to have them committed first) before --discard-edits replaces them.")
+    commit_files(root, [path], f"notes: hand edits to {' '.join(paper.title.split())} before regenerating")
+
+
 def read(source: str | Path, settings: Settings, model: LLM | None = None,
-         progress: Progress | None = None, force: bool = False, topic: str | None = None) -> ReadResult:
+         progress: Progress | None = None, force: bool = False, topic: str | None = None,
+         discard_edits: bool = False) -> ReadResult:
     """Read a paper and write its note; `model` is injectable (tests pass a fake)."""
     from .repo import repo_lock
 
     report = progress or (lambda *a: None)
     questions = load_questions(settings.template)
+    check_note_template(settings)
     report("read", str(source), 0, 1)
     paper = open_paper(source, settings)
     report("read", paper.title, 1, 1)
     target = target_for(paper, settings, topic)
+    if target.root is not None or settings.output in (".", "") or Path(settings.output).is_dir():
+        target = distinct_target(target, paper)  # a note named by title: another paper may have it
     if target.path is not None and target.path.exists() and not force:
         raise OutputError(f"{target.path} already exists. Pass --force to replace it.")
+    if target.path is not None:  # what would refuse the save refuses it before any model call
+        old = _old_note(target.path)
+        if old is not None:
+            from .notes_merge import merge_note
+
+            merge_note(old, old, force=True, discard_edits=discard_edits, name=f"The note {target.path}")
+            if discard_edits and target.root is not None:
+                from .notes_merge import is_hand_edited
+
+                if is_hand_edited(old) and not settings.commit:
+                    _secure_edits(target.root, target.path, paper, settings)
     notes = make_notes(paper, questions, model or open_model(settings), lang=settings.lang,
                        concurrency=settings.concurrency, progress=progress)
     images = note_images(paper, target, settings)
     markdown = render_for(notes, target, images, settings)
     if target.path is None:
         return ReadResult(notes, markdown, None)
+    kept: list[str] = []
     with repo_lock(target.root, wait=60) if target.root is not None else nullcontext():
-        path = save_note(markdown, target, paper, settings, force, [p for _, p in images])
-    return ReadResult(notes, markdown, path)
+        path = save_note(markdown, target, paper, settings, force, [p for _, p in images],
+                         discard_edits=discard_edits, kept=kept)
+    return ReadResult(notes, markdown, path, "; ".join(kept))
 
 
 class AskSession:

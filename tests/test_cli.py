@@ -41,7 +41,9 @@ def test_existing_note_needs_force(sample_pdf, tmp_path):
     again = invoke(["read", str(sample_pdf), "-o", str(tmp_path)])
     assert again.exit_code == 1 and "--force" in again.stderr
     assert note.read_text() == "my hand edits"
-    assert invoke(["read", str(sample_pdf), "-o", str(tmp_path), "--force"]).exit_code == 0
+    forced = invoke(["read", str(sample_pdf), "-o", str(tmp_path), "--force"])  # keeps edits: unmarked, refused
+    assert forced.exit_code == 1 and "--discard-edits" in forced.stderr and note.read_text() == "my hand edits"
+    assert invoke(["read", str(sample_pdf), "-o", str(tmp_path), "--force", "--discard-edits"]).exit_code == 0
     assert note.read_text().startswith("---")
 
 

@@ -248,7 +248,9 @@ def test_merge_refuses_a_hand_edited_note_unless_forced():
     assert is_hand_edited(old)
     with pytest.raises(RepoError, match=r"'Attention Is All You Need' was edited by hand.*Pass --force"):
         merge_note(generated("new"), old, force=False)
-    merged = merge_note(generated("new"), old, force=True)
+    kept = merge_note(generated("new"), old, force=True)  # --force keeps hand edits (issue 10)
+    assert "my better answer" in kept and "new 1" in kept and "new 2" not in kept and is_hand_edited(kept)
+    merged = merge_note(generated("new"), old, force=True, discard_edits=True)
     assert "my better answer" not in merged and QA_EN.rstrip() in merged and not is_hand_edited(merged)
     assert merge_note(generated("new"), None, force=False) == stamp(generated("new"))
 
@@ -261,7 +263,7 @@ def test_merge_of_a_real_hand_written_note_keeps_its_qa():
     qa = old[old.index("# 疑难解答"):].rstrip()
     with pytest.raises(RepoError, match="edited by hand"):
         merge_note(generated("new"), old, force=False)
-    merged = merge_note(generated("new"), old, force=True)
+    merged = merge_note(generated("new"), old, force=True, discard_edits=True)
     assert qa in merged and "BIG-bench" not in merged.replace(qa, "")
 
 
