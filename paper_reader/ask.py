@@ -147,11 +147,50 @@ def answer_question(paper: Paper, question: str, model: LLM, lang: str = "en",
 QA_HEADINGS = {"en": "# Q&A", "zh": "# 疑难解答"}
 
 
+_FENCE_OPEN = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
+_ATX = re.compile(r"^[ \t]{0,3}(#{1,6})(?=[ \t]|$)")
+_RULER = re.compile(r"^[ \t]{0,3}(?:(?:[-*_=][ \t]*){3,}|[-=]+)[ \t]*$")
+
+
+def quote_answer(answer: str) -> str:
+    """A model's answer made safe inside a Q&A entry: it cannot end the entry or the note's structure.
+
+    Headings become level 3 or deeper (under the entry's '## question'), thematic breaks and setext
+    underlines ('---', '===') are escaped, HTML comments cannot open, and an unclosed code fence is
+    closed (with a fence longer than any inside it).
+    """
+    out, fence = [], ""
+    for line in answer.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        mark = _FENCE_OPEN.match(line)
+        if fence:
+            if mark and mark.group(1)[0] == fence[0] and len(mark.group(1)) >= len(fence) \
+                    and not line.strip()[len(mark.group(1)):].strip():
+                fence = ""
+            out.append(line)
+            continue
+        if mark:
+            fence = mark.group(1)
+            out.append(line)
+            continue
+        heading = _ATX.match(line)
+        if heading:
+            level = max(3, len(heading.group(1)) + 2)
+            line = ("#" * min(level, 6)) + line[heading.end():] if level <= 6 else "\\" + line.lstrip()
+        elif _RULER.match(line):
+            line = "\\" + line.lstrip()
+        line = line.replace("<!--", "&lt;!--")
+        out.append(line)
+    if fence:
+        out.append(fence[0] * len(fence))
+    return "\n".join(out).strip()
+
+
 def append_qa(note: str, question: str, answer: str, lang: str = "en") -> str:
     """Add a question and its answer to the note's Q&A section (created at the end if missing)."""
     lines = note.rstrip("\n").split("\n")
     heading = next((i for i, ln in enumerate(lines) if ln.strip() in QA_HEADINGS.values()), None)
-    entry = ["", f"## {question.strip()}", "", answer.strip()]
+    asked = " ".join(question.split()).replace("<!--", "&lt;!--")  # one line: a heading
+    entry = ["", f"## {asked}", "", quote_answer(answer)]
     if heading is None:
         return "\n".join(lines + ["", QA_HEADINGS.get(lang, "# Q&A")] + entry) + "\n"
     end = next((i for i in range(heading + 1, len(lines))

@@ -23,15 +23,29 @@ class Entry:
     extra: dict = field(default_factory=dict, compare=False)
 
 
+MAX_LIST_BYTES = 16 * 2**20
+LANGS = ("en", "zh")
+
+
 def load_list(path: str | Path) -> list[Entry]:
     """Parse a reading list by its extension (.yaml/.yml, .bib, anything else as text)."""
+    from .files import file_kind, read_limited
+
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p}: no such reading list.")
-    text = p.read_text("utf-8", errors="replace")
+    try:
+        raw = read_limited(p, MAX_LIST_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read the reading list ({exc.strerror or exc}).") from exc
+    if raw is None:
+        kind = file_kind(p)
+        raise InputError(f"{p}: no such reading list." if kind == "missing" else
+                         f"{p} is {kind}, not a reading list file.")
+    if len(raw) > MAX_LIST_BYTES:
+        raise InputError(f"{p}: larger than {MAX_LIST_BYTES // 2**20} MB; is it the right file?")
+    text = decode_list(raw, p)
     suffix = p.suffix.lower()
     if suffix in (".yaml", ".yml"):
-        entries = parse_yaml(text, str(p))
+        entries = parse_yaml(text, str(p), p.parent)
     elif suffix == ".bib":
         entries = parse_bibtex(text, p.parent)
     else:
@@ -39,6 +53,66 @@ def load_list(path: str | Path) -> list[Entry]:
     if not entries:
         raise InputError(f"{p}: the reading list has no entries.")
     return entries
+
+
+def decode_list(raw: bytes, where: Path | str = "list") -> str:
+    """UTF-8 (with or without a BOM) or UTF-16 with its BOM (Windows Notepad); NUL bytes refused, so
+    they never reach the terminal."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{where}: damaged UTF-16 text (byte {exc.start}). Save it as UTF-8.") from exc
+    else:
+        text = raw.decode("utf-8-sig", errors="replace")
+    if "\x00" in text:
+        raise InputError(f"{where}: contains NUL bytes, so it is not a text reading list "
+                         "(UTF-16 without a byte-order mark?). Save it as UTF-8.")
+    return text.lstrip("\ufeff")
+
+
+def _clean(value, where: str, what: str) -> str | None:
+    """A scalar list value as one line of text; control characters (terminal escapes) refused."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (list, dict, tuple, set)):
+        raise InputError(f"{where}: {what} must be text, not a {'list' if not isinstance(value, dict) else 'mapping'}.")
+    text = str(value).strip()
+    if re.search(r"[\x00-\x08\x0b-\x1f\x7f\x9b]", text):
+        raise InputError(f"{where}: {what} contains control characters.")
+    return text
+
+
+def _lang(value, where: str) -> str | None:
+    lang = _clean(value, where, "lang")
+    if lang is not None and lang not in LANGS:
+        raise InputError(f"{where}: lang '{lang}' is not supported: use en or zh.")
+    return lang
+
+
+def _tags(value, where: str) -> tuple[str, ...]:
+    """'a, b', [a, b] or a single number; nested lists and mappings refused."""
+    if value is None or value == "":
+        return ()
+    items = value if isinstance(value, list) else str(value).split(",") if not isinstance(value, dict) else None
+    if items is None or any(isinstance(t, (list, dict)) for t in items):
+        raise InputError(f"{where}: tags must be a list of words or 'a, b', not {type(value).__name__} "
+                         "with lists or mappings inside.")
+    return tuple(t for t in (_clean(item, where, "a tag") for item in items) if t)
+
+
+def _strip_comment(line: str) -> str:
+    """The line without its '#' comment: a '#' at the start or after a space, outside quotes."""
+    quote = None
+    for i, c in enumerate(line):
+        if quote:
+            if c == quote:
+                quote = None
+        elif c in "\"'" and (i == 0 or line[i - 1].isspace()):
+            quote = c
+        elif c == "#" and (i == 0 or line[i - 1].isspace()):
+            return line[:i]
+    return line
 
 
 def _local(source: str, base: Path) -> str:
@@ -52,11 +126,13 @@ def parse_text(text: str, base: Path = Path(".")) -> list[Entry]:
     """One entry per line; '#' starts a comment; 'topic: X' and 'tags: a, b' may follow the entry."""
     entries = []
     for n, raw in enumerate(text.splitlines(), start=1):
-        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+        line = _strip_comment(raw).strip()
         if not line:
             continue
-        m = re.match(r"(?P<src>\"[^\"]+\"|\S+)(?P<rest>.*)$", line)
-        source = m.group("src").strip('"')
+        where = f"line {n}"
+        m = re.match(r"(?P<src>\"[^\"]+\"|'[^']+'|\S+)(?P<rest>.*)$", line)
+        source = _clean(m.group("src")[1:-1] if m.group("src")[0] in "\"'" and len(m.group("src")) > 1
+                        else m.group("src"), where, "the entry")
         rest = m.group("rest")
         topic = re.search(r"\btopic:\s*([^,;]+?)(?=\s+\w+:|$)", rest)
         tags = re.search(r"\btags?:\s*(.+?)(?=\s+\w+:|$)", rest)
@@ -64,11 +140,11 @@ def parse_text(text: str, base: Path = Path(".")) -> list[Entry]:
         entries.append(Entry(
             _local(source, base), topic.group(1).strip() if topic else None,
             tuple(t.strip() for t in re.split(r"[,;]", tags.group(1)) if t.strip()) if tags else (),
-            lang.group(1) if lang else None, n))
+            _lang(lang.group(1), where) if lang else None, n))
     return entries
 
 
-def parse_yaml(text: str, where: str = "list") -> list[Entry]:
+def parse_yaml(text: str, where: str = "list", base: Path | None = None) -> list[Entry]:
     """A YAML list of sources, or of mappings with source (or paper/arxiv/url/file), topic, tags, lang."""
     try:
         data = yaml.safe_load(text)
@@ -80,17 +156,20 @@ def parse_yaml(text: str, where: str = "list") -> list[Entry]:
         raise InputError(f"{where}: expected a list of papers.")
     entries = []
     for i, item in enumerate(data, start=1):
-        if isinstance(item, (str, int, float)):
-            entries.append(Entry(str(item), line=i))
+        at = f"{where}: entry {i}"
+        if isinstance(item, (str, int, float)) and not isinstance(item, bool):
+            source = _clean(item, at, "the source")
+            if source:
+                entries.append(Entry(_local(source, base) if base else source, line=i))
             continue
         if not isinstance(item, dict):
-            raise InputError(f"{where}: entry {i} must be a string or a mapping.")
-        source = next((str(item[k]) for k in ("source", "paper", "arxiv", "url", "file", "pdf") if item.get(k)), None)
+            raise InputError(f"{at} must be a string or a mapping.")
+        key = next((k for k in ("source", "paper", "arxiv", "url", "file", "pdf") if item.get(k)), None)
+        source = _clean(item[key], at, f"'{key}'") if key else None
         if not source:
-            raise InputError(f"{where}: entry {i} has no 'source' (a PDF path, arXiv ID or URL).")
-        tags = item.get("tags") or ()
-        tags = tuple(t.strip() for t in (tags.split(",") if isinstance(tags, str) else tags))
-        entries.append(Entry(source, item.get("topic"), tags, item.get("lang"), i))
+            raise InputError(f"{at} has no 'source' (a PDF path, arXiv ID or URL).")
+        entries.append(Entry(_local(source, base) if base else source, _clean(item.get("topic"), at, "topic"),
+                             _tags(item.get("tags"), at), _lang(item.get("lang"), at), i))
     return entries
 
 

@@ -16,7 +16,9 @@ from .pipeline import Notes
 from .prompts import render, render_file
 
 NOTE_TEMPLATE = "notes.md.j2"
-_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+# Windows device names, reserved with any extension: COM0-9 and LPT0-9 include the superscript digits
+_RESERVED = {"con", "prn", "aux", "nul", "conin$", "conout$", "clock$",
+             *(f"{port}{d}" for port in ("com", "lpt") for d in "0123456789\u00b9\u00b2\u00b3")}
 
 
 def front_matter(notes: Notes) -> dict:
@@ -111,11 +113,15 @@ def render_notes(notes: Notes, template: str | Path | None = None,
 def note_filename(title: str, max_len: int = 120) -> str:
     """A file name from the title, safe on Windows, macOS and Linux: 'Attention Is All You Need.md'."""
     name = unicodedata.normalize("NFC", title)
+    # bidi overrides and other invisible format characters (U+202E, U+200E, U+2066-2069, ...) can
+    # disguise a name ("evil\u202efdp.md"): removed; other control and separator characters are spaces
+    name = "".join(c for c in name if unicodedata.category(c) != "Cf")
+    name = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in name)
     name = re.sub(r'[<>:"/\\|?*\x00-\x1f\x7f]', " ", name)
     name = re.sub(r"\s+", " ", name).strip(" .")
     if len(name.encode("utf-8")) > max_len:
         name = name.encode("utf-8")[:max_len].decode("utf-8", "ignore").rsplit(" ", 1)[0].strip(" .")
-    if not name or name.lower().split(".")[0] in _RESERVED:
+    if not name or name.lower().split(".")[0].rstrip(" ") in _RESERVED:
         name = f"paper {name}".strip()
     return f"{name}.md"
 

@@ -62,7 +62,14 @@ def _coerce(name: str, value, where: str):
     kind = str(_TYPES[name])
     try:
         if "bool" in kind:
-            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+            if isinstance(value, bool):
+                return value
+            word = str(value).strip().lower()
+            if word in ("1", "true", "yes", "on"):
+                return True
+            if word in ("0", "false", "no", "off"):
+                return False
+            raise ConfigError(f"{where}: '{name}' must be true or false, not {value!r}.")
         if "int" in kind:
             return int(value)
         if "float" in kind:
@@ -157,25 +164,65 @@ def find_repo_config(start: Path | None = None) -> Path | None:
 def load_settings(flags: dict | None = None, cwd: Path | None = None) -> Settings:
     """Merge defaults, user config, repo config, environment (PAPER_READER_*) and flags."""
     merged: dict = {}
+    origin: dict[str, str] = {}  # where each value came from, for the error naming it
     user = user_config_path()
     user_data = {}
     if user.is_file():
         loaded = _read_yaml(user)
         user_data = loaded if isinstance(loaded, dict) else {}
-        merged.update(_from_file(user))
+        values = _from_file(user)
+        merged.update(values)
+        origin.update(dict.fromkeys(values, f"Config {user}"))
     repo = find_repo_config(cwd)
     if repo:
-        merged.update(_from_file(repo, trusted=_trusted(repo, user_data)))
+        values = _from_file(repo, trusted=_trusted(repo, user_data))
+        merged.update(values)
+        origin.update(dict.fromkeys(values, f"Config {repo}"))
     for name in _TYPES:
         if name == "deployments":
             continue  # a list: config files only
         env = os.environ.get(f"PAPER_READER_{name.upper()}")
         if env not in (None, ""):
             merged[name] = _coerce(name, env, f"PAPER_READER_{name.upper()}")
-    merged.update({k: v for k, v in (flags or {}).items() if v is not None})
+            origin[name] = f"PAPER_READER_{name.upper()}"
+    given = {k: v for k, v in (flags or {}).items() if v is not None}
+    merged.update(given)
+    origin.update({k: f"--{k.replace('_', '-')}" for k in given})
+    _check_values(merged, origin)
     settings = replace(Settings(), **merged)
     if settings.lang not in ("en", "zh"):
         raise ConfigError(f"Language '{settings.lang}' is not supported: use en or zh.")
     if settings.concurrency < 1:
         raise ConfigError("concurrency must be at least 1.")
     return settings
+
+
+# name -> (smallest allowed, what it is): every number must also be finite
+_LIMITS = {
+    "timeout": (None, "seconds per model call, more than 0"),
+    "download_deadline": (None, "seconds for a download, more than 0"),
+    "arxiv_interval": (0, "seconds between arXiv requests, 0 or more"),
+    "concurrency": (1, "model calls at once, at least 1"),
+    "max_pages": (1, "pages, at least 1"),
+    "max_download_mb": (1, "megabytes, at least 1"),
+    "context_window": (512, "tokens, at least 512"),
+}
+
+
+def _check_values(values: dict, origin: dict[str, str]) -> None:
+    """Refuse numbers that would turn a limit off or hang a run: 0, negative, nan, inf."""
+    import math
+
+    for name, (least, what) in _LIMITS.items():
+        value = values.get(name)
+        if value is None:
+            continue
+        where = origin.get(name, name)
+        bad = isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+        if not bad:
+            bad = value <= 0 if least is None else value < least
+        if bad:
+            raise ConfigError(f"{where}: '{name}' must be a finite number of {what}, not {value!r}.")
+    for name in ("model", "output", "notes_path"):
+        if name in values and not str(values[name]).strip():
+            raise ConfigError(f"{origin.get(name, name)}: '{name}' must not be empty.")
