@@ -163,7 +163,9 @@ def question_part(paper: Paper, sections: list[Section], digests: list, q, room:
     """The question's own part when the whole paper is in the prefix: evidence, its sections' digests,
     and for question 9 the citing sentences and every bibliography entry that fits."""
     fill = Filler(room, count)
-    evidence = fill.take(pick_evidence(paper, q.sources, q.cues, limit=10), lambda s: s.text, 900)
+    # the paper is already in the prefix: these only point at what bears on the question, and are
+    # kept short because they are paid for at full price on every call
+    evidence = fill.take(pick_evidence(paper, q.sources, q.cues, limit=8), lambda s: s.text, 600)
     contexts, refs, refs_out = [], [], 0
     if related:
         contexts = fill.take(citing_sentences(sections), lambda s: s.text, 2500)
@@ -171,6 +173,6 @@ def question_part(paper: Paper, sections: list[Section], digests: list, q, room:
         refs = fill.take(numbered, lambda r: r[1].text[:300])
         refs_out = len(numbered) - len(refs)
     own = [d for d in digests if d.text and any(wanted(s, q.sources) for s in d.sections)]
-    chosen = fill.take(own, lambda d: d.text, 1500)
+    chosen = fill.take(own, lambda d: d.text, 800)
     return Material(evidence=evidence, digests=chosen, contexts=contexts, references=refs,
                     references_left_out=refs_out)
