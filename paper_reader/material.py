@@ -89,6 +89,22 @@ def wanted(section: Section, sources: tuple[str, ...]) -> bool:
     return "any" in sources or section.kind in sources
 
 
+def lineage(sections: list[Section]) -> dict[int, set[str]]:
+    """Each section's kind with its parents' ("2.1 Feature-based Approaches" under "2 Related Work")."""
+    out: dict[int, set[str]] = {}
+    stack: list[Section] = []
+    for s in sections:
+        while stack and stack[-1].level >= s.level:
+            stack.pop()
+        out[id(s)] = {s.kind, *(p.kind for p in stack)}
+        stack.append(s)
+    return out
+
+
+def wanted_in(section: Section, sources: tuple[str, ...], kinds: dict[int, set[str]]) -> bool:
+    return "any" in sources or bool(kinds.get(id(section), {section.kind}) & set(sources))
+
+
 class Filler:
     """Takes items while they fit a token budget; an item that does not fit is skipped, not cut."""
 
@@ -106,13 +122,21 @@ class Filler:
         return picked
 
 
-def rank_passages(passages: list[Chunk], query: str, sources: tuple[str, ...]) -> list[Chunk]:
-    """Passages by BM25 relevance to the question, those of the question's own kinds of section first."""
+def rank_passages(passages: list[Chunk], query: str, sources: tuple[str, ...], cues: tuple[str, ...] = (),
+                  kinds: dict[int, set[str]] | None = None) -> list[Chunk]:
+    """Passages by relevance to the question: BM25, plus the question's cue phrases, plus a bonus for
+    the question's own kinds of section (a subsection counts as its parent's kind too)."""
     if not passages:
         return []
     scores = BM25([p.text for p in passages]).scores(query)
     top = max(scores) or 1.0
-    boosted = [(s / top + (0.6 if wanted(p.section, sources) else 0.0), -i, p)
+    kinds = kinds or {}
+
+    def cue_hits(text: str) -> int:
+        low = text.lower()
+        return min(3, sum(c in low for c in cues))
+
+    boosted = [(s / top + (0.6 if wanted_in(p.section, sources, kinds) else 0.0) + 0.3 * cue_hits(p.text), -i, p)
                for i, (s, p) in enumerate(zip(scores, passages))]
     return [p for _, _, p in sorted(boosted, key=lambda t: (t[0], t[1]), reverse=True)]
 
@@ -141,11 +165,12 @@ def fill_window(paper: Paper, sections: list[Section], passages: list[Chunk], di
         refs_out = len(numbered) - len(refs)
     query = " ".join([q.ask("en"), *q.cues] + ([q.ask("zh")] if "zh" in q.text else []))
     reserve = sum(count(d.text) + 8 for d in digests if d.text) if not small else 0
-    ranked = rank_passages(passages, query, q.sources)
+    kinds = lineage(sections)
+    ranked = rank_passages(passages, query, q.sources, q.cues, kinds)
     picked = fill.take(ranked, lambda c: c.text, max(fill.left - min(reserve, fill.left // 4), 0))
     seen = {id(c.section) for c in picked}
     rest = [d for d in digests if d.text and not all(id(s) in seen for s in d.sections)]
-    rest.sort(key=lambda d: not any(wanted(s, q.sources) for s in d.sections))
+    rest.sort(key=lambda d: not any(wanted_in(s, q.sources, kinds) for s in d.sections))
     chosen = {id(d) for d in fill.take(rest, lambda d: d.text)}
     if fill.left > 0:  # room left after the digests: more raw text
         picked += fill.take([c for c in ranked if c not in picked], lambda c: c.text)
@@ -172,7 +197,8 @@ def question_part(paper: Paper, sections: list[Section], digests: list, q, room:
         numbered = list(enumerate(paper.references, start=1))
         refs = fill.take(numbered, lambda r: r[1].text[:300])
         refs_out = len(numbered) - len(refs)
-    own = [d for d in digests if d.text and any(wanted(s, q.sources) for s in d.sections)]
+    kinds = lineage(sections)
+    own = [d for d in digests if d.text and any(wanted_in(s, q.sources, kinds) for s in d.sections)]
     chosen = fill.take(own, lambda d: d.text, 800)
     return Material(evidence=evidence, digests=chosen, contexts=contexts, references=refs,
                     references_left_out=refs_out)
