@@ -39,13 +39,38 @@ def _number(text: str) -> int:
 class Route:
     """What part of the paper a question is about."""
 
-    kind: str  # "page", "section", "missing" or "general"
+    kind: str  # "page", "section", "digest", "missing" or "general"
     material: list[tuple[str, str]]  # (citation, text) to answer from
-    reply: str = ""  # for "missing": the answer itself, no model call needed
+    reply: str = ""  # for "missing" and "digest": the answer itself, no model call needed
 
 
-def route(question: str, paper: Paper, budget_chars: int = 12000) -> Route:
-    """Route a question to the exact page or section it names, or to the most relevant sentences."""
+_SUMMARY = re.compile(r"summar|overview|gist|in short|tl;?dr|概括|总结|摘要|讲了什么|讲什么|主要内容|说了什么", re.I)
+_DIGEST_BLOCK = re.compile(r"^### (?P<heading>.+?)\n<!-- sections: (?P<labels>.*?) -->\n(?P<text>.*?)(?=^### |^</details>|\Z)",
+                           re.S | re.M)
+
+
+def note_digests(note_text: str) -> list[tuple[list[str], str, str]]:
+    """The note's "Section by section" digests as (section labels, heading, text)."""
+    m = re.search(r"<details>\s*<summary>[^<]*</summary>(.*?)</details>", note_text, re.S)
+    if not m:
+        return []
+    return [([x.strip() for x in b["labels"].split(";") if x.strip()], b["heading"].strip(), b["text"].strip())
+            for b in _DIGEST_BLOCK.finditer(m.group(1) + "\n")]
+
+
+def _stored(paper: Paper, sec: Section, digests: list[tuple[list[str], str, str]]) -> list[tuple[str, str]]:
+    """The stored digests that cover a section or its subsections, as (heading, text)."""
+    start = paper.sections.index(sec)
+    family = {s.label for s in [sec, *paper.sections[start + 1:][: _subtree_len(paper, start)]]}
+    return [(heading, text) for labels, heading, text in digests if family & set(labels)]
+
+
+def route(question: str, paper: Paper, budget_chars: int = 12000,
+          digests: list[tuple[list[str], str, str]] | None = None) -> Route:
+    """Route a question to the exact page or section it names, or to the most relevant sentences.
+
+    With the note's stored section digests, "summarize section 4" is answered by section 4's digest.
+    """
     m = _PAGE.search(question)
     if m:
         n = _number(next(g for g in m.groups() if g))
@@ -59,7 +84,7 @@ def route(question: str, paper: Paper, budget_chars: int = 12000) -> Route:
         sec = paper.find_section(label)
         if sec is None:
             return Route("missing", [], f"The paper has no section {label}. Its sections are: {_listing(paper)}.")
-        return Route("section", _section_material(paper, sec, budget_chars))
+        return _section_route(question, paper, sec, budget_chars, digests)
     m = _NAMED.search(question)
     if m:
         name = (m.group(1) or m.group(2)).strip().lower()
@@ -68,8 +93,20 @@ def route(question: str, paper: Paper, budget_chars: int = 12000) -> Route:
             (s for s in paper.sections if name in s.title.lower()), None)
         if sec is None:
             return Route("missing", [], f"The paper has no section called '{name}'. Its sections are: {_listing(paper)}.")
-        return Route("section", _section_material(paper, sec, budget_chars))
+        return _section_route(question, paper, sec, budget_chars, digests)
     return Route("general", _best_sentences(question, paper, budget_chars))
+
+
+def _section_route(question: str, paper: Paper, sec: Section, budget: int, digests) -> Route:
+    """A section's own text; a summary request with a stored digest is answered by the digest itself."""
+    stored = _stored(paper, sec, digests or [])
+    if stored and _SUMMARY.search(question):
+        text = "\n\n".join(f"**{heading}**\n\n{body}" for heading, body in stored)
+        return Route("digest", [(f"({sec.label}, {sec.pages})", text)], text)
+    material = _section_material(paper, sec, budget)
+    if stored:  # the digest first: it says what the section is about in a few lines
+        material = [(f"({sec.label}, {sec.pages})", body) for _, body in stored] + material
+    return Route("section", material)
 
 
 def _listing(paper: Paper) -> str:
@@ -125,10 +162,14 @@ def _best_sentences(question: str, paper: Paper, budget: int) -> list[tuple[str,
 
 
 def answer_question(paper: Paper, question: str, model: LLM, lang: str = "en",
-                    history: list[dict] | None = None) -> str:
-    """Answer one question from the part of the paper it is about, with checked citations."""
-    r = route(question, paper, budget_chars=3000 if model.small else 24000)
-    if r.kind == "missing":
+                    history: list[dict] | None = None, note: str | None = None) -> str:
+    """Answer one question from the part of the paper it is about, with checked citations.
+
+    `note` is the paper's note, if any: its stored section digests answer summary requests.
+    """
+    r = route(question, paper, budget_chars=3000 if model.small else 24000,
+              digests=note_digests(note) if note else None)
+    if r.kind in ("missing", "digest"):
         return r.reply
     if not r.material:
         return "Nothing in the paper's text matches this question."

@@ -291,7 +291,8 @@ class AskSession:
     def ask(self, question: str) -> str:
         from .ask import answer_question, append_qa
 
-        answer = answer_question(self.paper, question, self.model, self.lang, self.history[-8:])
+        note = self.note_path.read_text("utf-8") if self.note_path is not None and self.note_path.is_file() else None
+        answer = answer_question(self.paper, question, self.model, self.lang, self.history[-8:], note=note)
         self.history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
         if self.note_path is not None:
             text = append_qa(self.note_path.read_text("utf-8"), question, answer, self.lang)

@@ -175,9 +175,9 @@ def make_notes(paper: Paper, questions: QuestionSet, model: LLM, lang: str = "en
         if prefix is not None and warm is None and items:  # warm the cache with the first answer alone
             warm = 0
             early = stages.submit("answer", answer, [items[0]], lambda q: q.id, total=len(items))
+        first = stages.gather(early)  # the cache is warm before the other answers are sent
         rest = [q for i, q in enumerate(items) if i != warm]
         late = stages.gather(stages.submit("answer", answer, rest, lambda q: q.id, total=len(items)))
-        first = stages.gather(early)
     it = iter(late)
     for i in range(len(items)):
         answers[i] = first[0] if i == warm else next(it)

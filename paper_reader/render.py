@@ -86,7 +86,8 @@ def section_digests(notes: Notes) -> list[dict]:
         pages = f"p. {first.first_page}" if first.first_page == last.last_page else \
             f"pp. {first.first_page}–{last.last_page}"
         text = re.sub(r"</?details", lambda m: m.group(0).replace("<", "&lt;"), safe_markdown(d.text), flags=re.I)
-        out.append({"heading": heading, "pages": pages, "text": text})
+        labels = "; ".join(dict.fromkeys(c.section.label.replace("--", "- -") for c in d.chunks))
+        out.append({"heading": heading, "pages": pages, "text": text, "labels": labels})
     return out
 
 
