@@ -66,7 +66,10 @@ def run_batch(entries: list[Entry], settings: Settings, model: LLM | None = None
             for f in futures:
                 f.result()
         except KeyboardInterrupt:
-            stop.set()  # papers in flight finish their current call; nothing half-written is left
+            from .llm import cancel_calls
+
+            stop.set()  # papers in flight stop; nothing half-written is left
+            cancel_calls()  # and their model calls are abandoned now, not after their retries
             pool.shutdown(wait=True, cancel_futures=True)
             raise
     return results
@@ -115,7 +118,7 @@ def _one(i: int, result: PaperResult, settings: Settings, llm: LLM, force: bool,
         result.calls, result.cached, result.tokens, result.cost = u.calls, u.cached, u.input_tokens + u.output_tokens, u.cost
         result.status = "done"
         report(i, "done", paper.title)
-    except _Stopped:
+    except (_Stopped, KeyboardInterrupt):  # KeyboardInterrupt: llm.Cancelled, a call abandoned
         result.status = "interrupted"
     except PaperReaderError as exc:
         result.status, result.error = "failed", redact_urls(str(exc))
