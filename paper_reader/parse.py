@@ -43,7 +43,7 @@ def grounded(text: str, vocabulary: set[str], threshold: float = 0.75) -> str:
     for line in text.splitlines():
         bullet = line.startswith("- ")
         body = line[2:] if bullet else line
-        parts = [s for s in re.split(r"(?<=[.!?])\s+", body) if s.strip()]
+        parts = [s for s in re.split(r"(?<=[.!?])(?<!\bp\.)(?<!\bpp\.)\s+(?![(\[]p)", body) if s.strip()]  # a trailing "(p. 2)" stays
         good = []
         for sent in parts:
             words = content_words(sent)
