@@ -125,4 +125,10 @@ def redact_urls(text: str) -> str:
         return text
     if _URL is None:
         _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>()\[\]{}]+")
-    return _URL.sub(lambda m: redact(m.group(0)), text)
+
+    def one(match) -> str:
+        url = match.group(0)
+        core = url.rstrip(".,;:!?")  # the sentence's punctuation is not part of the URL
+        return redact(core) + url[len(core):]
+
+    return _URL.sub(one, text)
