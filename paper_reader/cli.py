@@ -82,6 +82,7 @@ def read(
                                help="Regenerate an existing note, keeping your hand edits, '## My notes' and Q&A."),
     discard_edits: bool = typer.Option(False, "--discard-edits",
                                        help="With --force: replace hand-edited answers too (My notes and Q&A stay)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the calls, tokens and estimated cost; call no model."),
 ):
     from .core import read as core_read
     from .settings import load_settings
@@ -95,6 +96,11 @@ def read(
     started = time.monotonic()
     with _errors():
         settings = load_settings(flags)
+        if dry_run:
+            from .dryrun import dry_run as estimate
+
+            typer.echo(estimate(paper, settings, model=_injected_model(ctx, settings)).line())
+            return
         if not ctx.obj:
             _warn_if_embedded(settings.model)
         with _progress() as progress:
@@ -103,7 +109,8 @@ def read(
                                discard_edits=discard_edits)
     u = result.notes.usage
     err.print(f"[dim]{time.monotonic() - started:.1f}s, {u.calls} model calls ({u.cached} cached), "
-              f"{u.input_tokens:,} tokens in, {u.output_tokens:,} out, ${u.cost:.4f}[/dim]")
+              f"{u.input_tokens:,} tokens in ({u.cached_input_tokens:,} from the provider's cache), "
+              f"{u.output_tokens:,} out, ${u.cost:.4f}[/dim]")
     if result.kept_edits:
         err.print(f"[yellow]Kept your hand edits to {result.kept_edits} in place of the regenerated text "
                   "(--discard-edits replaces them).[/yellow]", soft_wrap=True)
