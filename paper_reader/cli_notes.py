@@ -51,6 +51,30 @@ LIST is a text file (one PDF path, arXiv ID or URL per line; # comments; optiona
 """
 
 
+def _dry_run(entries, settings, model) -> None:
+    """One line per paper (calls, tokens, estimated cost) and a total; no model is called."""
+    from dataclasses import replace
+
+    from .batch import redact_source
+    from .dryrun import dry_run
+    from .errors import PaperReaderError
+
+    total, unknown, failed = 0.0, False, False
+    for e in entries:
+        try:
+            est = dry_run(e.source, replace(settings, lang=e.lang or settings.lang), model=model)
+        except PaperReaderError as exc:
+            err.print(f"[red]failed[/red] {escape(redact_source(e.source))}: {escape(str(exc))}", soft_wrap=True)
+            failed = True
+            continue
+        typer.echo(est.line())
+        total += est.cost or 0.0
+        unknown = unknown or est.cost is None
+    typer.echo(f"total: ~${total:.4f}" + (" (some models have no known price)" if unknown else ""))
+    if failed:
+        raise typer.Exit(1)
+
+
 @app.command(help=BATCH_HELP)
 def batch(
     ctx: typer.Context,
@@ -68,6 +92,7 @@ def batch(
                                help="Redo papers that already have a note, keeping hand edits."),
     discard_edits: bool = typer.Option(False, "--discard-edits",
                                        help="With --force: replace hand-edited answers too."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print each paper's calls, tokens and estimated cost; call no model."),
 ):
     from dataclasses import replace
 
@@ -82,6 +107,8 @@ def batch(
                                       max_pages=max_pages, figures=True if figures else None))
         entries = load_list(reading_list)
         injected = _injected_model(ctx, settings)
+        if dry_run:
+            return _dry_run(entries, settings, injected)
         if injected is None:
             _warn_if_embedded(settings.model)
         shown = [replace(e, source=redact_source(e.source)) for e in entries]  # no secrets in URLs shown
