@@ -193,7 +193,7 @@ def question_part(paper: Paper, sections: list[Section], digests: list, q, room:
     evidence = fill.take(pick_evidence(paper, q.sources, q.cues, limit=8), lambda s: s.text, 600)
     contexts, refs, refs_out = [], [], 0
     if related:
-        contexts = fill.take(citing_sentences(sections), lambda s: s.text, 2500)
+        contexts = fill.take(citing_sentences(sections), lambda s: s.text, 1200)  # pointers: the text is above
         numbered = list(enumerate(paper.references, start=1))
         refs = fill.take(numbered, lambda r: r[1].text[:300])
         refs_out = len(numbered) - len(refs)

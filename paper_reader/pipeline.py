@@ -1,8 +1,10 @@
 """Sections -> digests -> answers: the two model stages, run concurrently, each prompt sized by the window.
 
-When the whole paper fits the window, every answer call starts with the same prefix (system prompt
-+ the paper), which providers cache; the first answer goes alone to warm that cache, the rest follow
-concurrently. When it does not fit, each answer's window is filled by relevance (material.py).
+When the whole paper fits the window, every call after the first starts with the same prefix
+(system prompt + the paper), which providers cache: one answer goes first to warm that cache, then
+the digests and the other answers follow all at once, each naming only its part. When it does not
+fit, sections are digested from their text and each answer's window is filled by relevance
+(material.py).
 """
 
 from __future__ import annotations
@@ -137,9 +139,13 @@ def make_notes(paper: Paper, questions: QuestionSet, model: LLM, lang: str = "en
     def digest(pack: list[Chunk]) -> Digest:
         first = pack[0]
         bullets = 4 if model.small else min(16, 6 + 2 * len(pack))
-        messages = _messages(model, lang, "digest.j2", title=paper.title, label=first.section.label,
-                             section_title=first.section.title, part=first.part, parts=first.parts,
-                             pack=pack if len(pack) > 1 else [], text=first.text, bullets=bullets)
+        if prefix is not None:  # the paper is in the cached prefix: name the sections, not their text
+            messages = [_system_message(model, prefix), {"role": "user", "content": render(
+                "digest_whole.j2", pack=pack, bullets=bullets, small=model.small, lang=lang).strip()}]
+        else:
+            messages = _messages(model, lang, "digest.j2", title=paper.title, label=first.section.label,
+                                 section_title=first.section.title, part=first.part, parts=first.parts,
+                                 pack=pack if len(pack) > 1 else [], text=first.text, bullets=bullets)
         c = model.complete(messages, budget.digest_out * (1 if len(pack) == 1 else 2))
         usage.add(c)
         text = clean_answer(c.text)
@@ -152,8 +158,8 @@ def make_notes(paper: Paper, questions: QuestionSet, model: LLM, lang: str = "en
     cited = related_from_citations(paper) if any("references" in q.sources for q in questions.questions) else ""
     digests: list[Digest] = []
 
-    def answer(q: Question, seen: list[Digest] | None = None) -> Answer:
-        seen = digests if seen is None else seen
+    def answer(q: Question) -> Answer:
+        seen = digests if prefix is None else []  # with the whole paper in front of it, no digest is needed
         if model.small and "references" in q.sources and cited:
             # a tiny model cannot match papers to a bibliography; the paper's own citations can
             return _finish(paper, q, "", seen, model, Material(), numbers, cited)
@@ -163,24 +169,22 @@ def make_notes(paper: Paper, questions: QuestionSet, model: LLM, lang: str = "en
         return _finish(paper, q, c.text, seen, model, material, numbers, cited, whole=prefix is not None)
 
     items = list(questions.questions)
-    # with a shared prefix, one answer warms the provider's cache first; question 9 needs no digest,
-    # so it can do that while the sections are digested
-    warm = next((i for i, q in enumerate(items) if "references" in q.sources and not model.small), None) \
-        if prefix is not None else None
-    answers: list[Answer | None] = [None] * len(items)
     with _Stages(concurrency, report) as stages:
-        early = stages.submit("answer", lambda q: answer(q, []), [items[warm]], lambda q: q.id, total=len(items)) \
-            if warm is not None else []
-        digests[:] = stages.gather(stages.submit("digest", digest, packs, _describe_pack))
-        if prefix is not None and warm is None and items:  # warm the cache with the first answer alone
-            warm = 0
-            early = stages.submit("answer", answer, [items[0]], lambda q: q.id, total=len(items))
-        first = stages.gather(early)  # the cache is warm before the other answers are sent
-        rest = [q for i, q in enumerate(items) if i != warm]
-        late = stages.gather(stages.submit("answer", answer, rest, lambda q: q.id, total=len(items)))
-    it = iter(late)
-    for i in range(len(items)):
-        answers[i] = first[0] if i == warm else next(it)
+        if prefix is None:  # digests first: the answers' windows are filled with them
+            digests[:] = stages.gather(stages.submit("digest", digest, packs, _describe_pack))
+            answers = stages.gather(stages.submit("answer", answer, items, lambda q: q.id))
+        else:
+            # one answer (question 9 where there is one) warms the provider's cache with the prefix;
+            # then every digest and every other answer reads it from the cache, all at once
+            warm = next((i for i, q in enumerate(items) if "references" in q.sources), 0)
+            first = stages.gather(stages.submit("answer", answer, items[warm:warm + 1], lambda q: q.id,
+                                                total=len(items)))
+            pending = stages.submit("digest", digest, packs, _describe_pack)
+            rest = stages.submit("answer", answer, items[:warm] + items[warm + 1:], lambda q: q.id,
+                                 total=len(items))
+            digests[:] = stages.gather(pending)
+            late = stages.gather(rest)
+            answers = late[:warm] + first + late[warm:]
     return Notes(paper, questions, answers, model.name, lang, usage, len(packs),
                  time.monotonic() - started, digests=list(digests))
 
@@ -266,12 +270,15 @@ def _answer_messages(paper: Paper, sections: list[Section], q: Question, digests
         material = fill_window(paper, sections, passages, digests, q, room, model.count_tokens,
                                model.small, related)
     user = render("answer.j2", **values, **_template_material(material)).strip()
-    if prefix is not None and cache_marked(model.name):
-        system_message = {"role": "system", "content": [
-            {"type": "text", "text": prefix, "cache_control": {"type": "ephemeral"}}]}
-    else:
-        system_message = {"role": "system", "content": system}
-    return [system_message, {"role": "user", "content": user}], material
+    message = _system_message(model, prefix) if prefix is not None else {"role": "system", "content": system}
+    return [message, {"role": "user", "content": user}], material
+
+
+def _system_message(model: LLM, prefix: str) -> dict:
+    """The system prompt and the paper, marked for caching where the provider needs a mark."""
+    if cache_marked(model.name):
+        return {"role": "system", "content": [{"type": "text", "text": prefix, "cache_control": {"type": "ephemeral"}}]}
+    return {"role": "system", "content": prefix}
 
 
 def _template_material(m: Material) -> dict:
@@ -337,12 +344,16 @@ def _extractive(paper: Paper, q: Question, limit: int = 3) -> str:
 
 
 def _sources_for(paper: Paper, q: Question, digests: list[Digest]) -> list[str]:
-    """Citations for an answer that gave none: its evidence's sections, else its sections' digests."""
+    """Citations for an answer that gave none: its evidence's sections, else the sections it drew on."""
     cites: list[str] = []
     for sent in pick_evidence(paper, q.sources, q.cues, limit=6):
         if sent.cite not in cites:
             cites.append(sent.cite)
-    for c in sorted((c for d in digests for c in d.chunks), key=lambda c: not wanted(c.section, q.sources)):
-        if c.cite not in cites:
-            cites.append(c.cite)
+    drawn = [c.section for d in digests for c in d.chunks] or [
+        s for s in paper.sections if s.kind not in SKIP_KINDS and s.text.strip()]
+    unique = list({id(sec): sec for sec in drawn}.values())
+    for sec in sorted(unique, key=lambda s: not wanted(s, q.sources)):
+        cite = f"({sec.label}, p. {sec.first_page})"
+        if cite not in cites:
+            cites.append(cite)
     return cites[:3]

@@ -54,12 +54,11 @@ def test_one_answer_warms_the_cache_before_the_others(paper):
         return "- **A**: b (§1, p. 1)"
 
     make_notes(paper, load_questions(), FakeLLM(reply, context_window=128_000), concurrency=8)
-    answer_events = [e for e in events if e[1] == "answer"]
-    first = answer_events[0]
-    assert "What other papers are related" in first[2]  # needs no digest: it warms while digests run
+    first = events[0]
+    assert first[:2] == ("start", "answer") and "What other papers are related" in first[2]
     warm_end = events.index(("end", "answer", first[2]))
-    later_starts = [i for i, e in enumerate(events) if e[0] == "start" and e[1] == "answer" and e[2] != first[2]]
-    assert len(later_starts) == 9 and min(later_starts) > warm_end
+    later_starts = [i for i, e in enumerate(events) if e[0] == "start" and e[2] != first[2]]
+    assert len(later_starts) == 10 and min(later_starts) > warm_end  # nine answers and the digest
 
 
 def test_the_window_not_the_paper_sizes_the_prompts(tmp_path):
@@ -99,8 +98,9 @@ def test_providers_that_need_it_get_the_prefix_marked_for_caching(paper):
     llm = Recording(context_window=200_000, name="anthropic/claude-3-5-haiku-latest")
     make_notes(paper, load_questions(), llm)
     marked = [m for m in llm.raw if isinstance(m[0]["content"], list)]
-    assert len(marked) == 10
+    assert len(marked) == len(llm.raw) == 11  # ten answers and the digest all read the cached prefix
     assert all(m[0]["content"][0]["cache_control"] == {"type": "ephemeral"} for m in marked)
+    assert len({m[0]["content"][0]["text"] for m in marked}) == 1
     openai = FakeLLM(context_window=128_000, name="openai/gpt-4o-mini")
     make_notes(paper, load_questions(), openai)
     assert all(isinstance(m[0]["content"], str) for m, _ in openai.history)  # cached automatically
