@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import replace
-from functools import lru_cache
-from importlib import resources
-
 from .document import Line
+from .lexicon import LIGATURES, join_soft_hyphens, keeps_hyphen, known, ligature_words
+
+SOFT_HYPHEN = "\ufffe"
 
 _LIGATURES = {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"}
 # Full-width ASCII (U+FF01..FF5E) as Chinese journals typeset Latin text and digits
@@ -31,9 +31,21 @@ def is_cjk(ch: str) -> bool:
     return bool(ch) and bool(_CJK.match(ch))
 
 
+_STX_HYPHEN = re.compile(r"(?<=[^\W\d_])\x02\s*(?=[^\W\d_])")
+_UNREADABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+_INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
+
+
 def normalize(text: str) -> str:
-    """Map ligatures and full-width forms to plain characters; squeeze CJK-internal spaces."""
-    text = text.translate(_TRANSLATE)
+    """Map ligatures and full-width forms to plain characters; squeeze CJK-internal spaces.
+
+    Control characters (math fonts without a Unicode map decode to them) and U+FFFD carry nothing
+    a reader or a model can use: they go (garbage_ratio counts them first).
+    """
+    # PDFium marks some line-break hyphens with U+0002 instead of U+FFFE ("per\x02forming")
+    # a space, not nothing: dropping a glyph inside a word would fuse its halves into a new word
+    text = _INVISIBLE.sub("", text)
+    text = _UNREADABLE.sub(" ", _STX_HYPHEN.sub(SOFT_HYPHEN, text.translate(_TRANSLATE)))
     # pypdf puts stray spaces between CJK characters ("信 息检 索"); they carry no meaning
     text = re.sub(r"(?<=[\u4e00-\u9fff，。、；：]) +(?=[\u4e00-\u9fff，。、；：])", "", text)
     return re.sub(r"[ \t]{2,}", " ", text).strip()
@@ -45,6 +57,8 @@ def clean_lines(lines: list[Line], page_count: int) -> list[Line]:
     lines = [ln for ln in lines if ln.text and not _ARXIV_STAMP.match(ln.text)]
     lines = drop_margins(lines, page_count)
     lines = drop_figure_debris(lines)
+    lines = join_soft_hyphen_lines(lines)
+    lines = map_private_use(lines)
     return repair_dropped_ligatures(lines)
 
 
@@ -72,7 +86,9 @@ def drop_margins(lines: list[Line], page_count: int, depth: int = 3) -> list[Lin
 
 def _is_debris(ln: Line) -> bool:
     text = ln.text
-    if any(is_cjk(c) for c in text):
+    if len(text) > 16:
+        return False
+    if _CJK.search(text):
         return len(text) <= 2
     return len(text.split()) <= 2 and len(text) <= 16
 
@@ -93,90 +109,134 @@ def drop_figure_debris(lines: list[Line], run: int = 4) -> list[Line]:
     return out
 
 
-@lru_cache(maxsize=1)
-def _ligature_words() -> frozenset[str]:
-    text = resources.files("paper_reader").joinpath("ligature_words.txt").read_text("utf-8")
-    return frozenset(w.strip() for w in text.split() if w.strip())
-
-
 def repair_dropped_ligatures(lines: list[Line]) -> list[Line]:
-    """Restore ligatures some PDFs drop ("efcient" -> "efficient") where a dictionary can tell.
+    """Restore ligatures a PDF dropped ("efcient" -> "efficient"), only where the document shows it.
 
-    A word is repaired only when it is not itself a word of the paper written elsewhere with its
-    ligature intact, and exactly one ligature insertion turns it into a known word.
+    Evidence first: at least three distinct non-words that one ligature insertion turns into a
+    common ligature word. Then never a dictionary word ("full", "chain", "age"), never an all-caps
+    acronym ("NER"), and a capitalised word only if the paper also writes it in lower case (so
+    names such as "Nal" or "Cong" stay as printed).
     """
-    vocab = set(_ligature_words())
-    # halves of words broken at a line end ("classi -" / "fier") are not words: never learn them
-    fragments: set[str] = set()
-    for before, after in zip(lines, lines[1:]):
-        head, tail = re.search(r"([A-Za-z]+) ?-$", before.text), re.match(r"([a-z]+)", after.text)
-        if head and tail:
-            fragments |= {head.group(1).lower(), tail.group(1).lower()}
-    seen = Counter(w.lower() for ln in lines for w in _WORD.findall(ln.text))
-    vocab.update(w for w in seen if re.search("f[fil]", w) and w not in fragments)
-    fixes: dict[str, str] = {}
-    for word in seen:
-        if word in vocab or word in _KEEP or word in fragments or len(word) < 3 or re.search("f[fil]", word):
-            continue
-        hits = {
-            word[:i] + lig + word[i:]
-            for i in range(len(word) + 1)
-            for lig in ("fi", "fl", "ff", "ffi", "ffl")
-            if word[:i] + lig + word[i:] in vocab
-        }
-        if len(hits) == 1:
-            fixes[word] = hits.pop()
-    if not fixes:
+    seen = Counter(w for ln in lines for w in _WORD.findall(ln.text))
+    lower = {w for w in seen if w.islower()}
+    fixes = _ligature_fixes({w.lower() for w in seen if not w.isupper() or len(w) == 1})
+    if len(fixes) < 3 or sum(n for w, n in seen.items() if w.lower() in fixes) < 5:
         return lines
 
     def fix(m: re.Match) -> str:
         w = m.group(0)
         new = fixes.get(w.lower())
-        if not new:
+        if not new or w.isupper() or (w[0].isupper() and w.lower() not in lower):
             return w
         return new.capitalize() if w[0].isupper() else new
 
     return [replace(ln, text=_WORD.sub(fix, ln.text)) for ln in lines]
 
 
+def _ligature_fixes(words: set[str]) -> dict[str, str]:
+    """Non-words that exactly one ligature insertion turns into a known ligature word."""
+    vocab = ligature_words()
+    fixes: dict[str, str] = {}
+    for word in words:
+        if len(word) < 3 or word in _KEEP or re.search("f[fil]", word):
+            continue
+        hits = {word[:i] + lig + word[i:] for i in range(len(word) + 1) for lig in LIGATURES
+                if word[:i] + lig + word[i:] in vocab}
+        if len(hits) == 1:
+            fixes[word] = hits.pop()
+    if len(fixes) < 3:
+        return {}
+    return {w: f for w, f in fixes.items() if not known(w)}  # the dictionary only when needed
+
+
+_PUA = re.compile(r"[-]")
+
+
+def map_private_use(lines: list[Line]) -> list[Line]:
+    """Private-use glyphs (U+E000...) that stand for fi/fl in some fonts: learn which from the
+    words they complete; any other private-use character is dropped (the model cannot read it)."""
+    found = Counter(c for ln in lines for c in _PUA.findall(ln.text))
+    if not found:
+        return lines
+    mapping: dict[str, str] = {}
+    for glyph in found:
+        words = [w for ln in lines if glyph in ln.text for w in re.findall(rf"[A-Za-z]*{glyph}[A-Za-z]*", ln.text)]
+        score = Counter(lig for w in words if len(w) > 2 for lig in LIGATURES if known(w.replace(glyph, lig)))
+        best = score.most_common(2)
+        mapping[glyph] = best[0][0] if best and (len(best) == 1 or best[0][1] > best[1][1]) else ""
+    table = str.maketrans(mapping)
+    return [replace(ln, text=ln.text.translate(table)) for ln in lines]
+
+
+def join_soft_hyphen_lines(lines: list[Line]) -> list[Line]:
+    """Resolve PDFium's line-break hyphen marks with the document's own spelling as first guide."""
+    if not any(SOFT_HYPHEN in ln.text for ln in lines):
+        return lines
+    seen = frozenset(w.lower() for ln in lines for w in re.findall(r"\w[\w-]*\w", ln.text) if SOFT_HYPHEN not in w)
+    return [replace(ln, text=join_soft_hyphens(ln.text, seen)) if SOFT_HYPHEN in ln.text else ln for ln in lines]
+
+
 def join_lines(texts: list[str]) -> str:
     """Join visual lines into running text: undo hyphenation, no spaces between CJK characters."""
-    out = ""
+    parts: list[str] = []  # joined once at the end: appending to a growing string is quadratic
     for text in texts:
         text = text.strip()
         if not text:
             continue
-        if not out:
-            out = text
-        elif re.search(r"[a-z] ?-$", out) and text[:1].islower():
-            out = _join_hyphen(out, text)
-        elif is_cjk(out[-1]) or is_cjk(text[0]):
-            out += text
+        if not parts:
+            parts.append(text)
+            continue
+        last = parts[-1]
+        if last.endswith("-") and _HYPHEN_END.search(last[-3:]) and text[:1].islower():
+            parts[-1] = _join_hyphen(last, text)
+        elif is_cjk(last[-1]) or is_cjk(text[0]):
+            parts.append(text)
         else:
-            out += " " + text
-    return out
+            parts.append(" " + text)
+    return "".join(parts)
+
+
+_HYPHEN_END = re.compile(r"[a-z] ?-$")
 
 
 def _join_hyphen(left: str, right: str) -> str:
     left = re.sub(r" -$", "-", left)  # some typesetters put a space before the break hyphen
     head = re.search(r"([\w-]*)-$", left).group(1)
-    # "left-to-" + "right": a compound already hyphenated keeps its hyphen
-    if "-" in head:
+    tail = re.match(r"[\w-]*", right).group(0)
+    # "left-to-" + "right": a compound already hyphenated keeps its hyphen; so does "task-" "specific"
+    if "-" in head or (head and tail and keeps_hyphen(head, tail)):
         return left + right
     return left[:-1] + right
 
 
+# Letters a paper in English or Chinese may hold: Latin, Greek (maths), CJK, maths alphanumerics,
+# letter-like symbols. A body in Armenian, Georgian or Thai letters is a font decoded wrongly.
+_READABLE = re.compile(r"[\x20-\x7e\s\u00a0-\u024f\u0370-\u03ff\u1e00-\u1fff\u2000-\u2bff\u3000-\u30ff"
+                       r"\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\ufb00-\ufb06\ufe30-\ufe4f"
+                       r"\uff00-\uffef\ufffe\U0001d400-\U0001d7ff]")
+
+
 def garbage_ratio(text: str) -> float:
-    """Share of characters that cannot be prose: control, private-use, replacement characters.
+    """Share of characters that cannot be prose: control, private-use and replacement characters,
+    and letters of scripts neither English nor Chinese papers are written in.
 
     Also counts Latin "words" with no vowel among words of 4+ letters (what a font without a
     Unicode map turns prose into).
     """
-    if not text:
+    chars = re.sub(r"\s", "", text)
+    if not chars:
         return 1.0
-    bad = sum(1 for c in text if (ord(c) < 32 and c not in "\n\t") or 0xE000 <= ord(c) <= 0xF8FF
-              or c == "\ufffd")
+    bad = len(_READABLE.sub("", chars))  # control, private-use, U+FFFD and foreign letters
     words = [w for w in _WORD.findall(text) if len(w) >= 4]
     vowelless = sum(1 for w in words if not re.search(r"[aeiouyAEIOUY]", w))
     word_ratio = vowelless / len(words) if len(words) >= 50 else 0.0
-    return max(bad / len(text), word_ratio)
+    return max(min(bad / len(chars), 1.0), word_ratio)
+
+
+def garbled_pages(lines: list[Line], threshold: float = 0.3) -> list[int]:
+    """Pages (1-based) whose raw text is mostly unreadable characters."""
+    by_page: dict[int, list[str]] = {}
+    for ln in lines:
+        by_page.setdefault(ln.page, []).append(ln.text)
+    return [p for p, texts in sorted(by_page.items())
+            if len("".join(texts)) >= 200 and garbage_ratio(" ".join(texts)) > threshold]

@@ -16,6 +16,11 @@ class Line:
     text: str
     size: float = 0.0  # largest font size on the line, in points
     bold: bool = False
+    x0: float = 0.0  # left edge, points from the page's left (0 when the engine gives no boxes)
+    x1: float = 0.0  # right edge
+    top: float = 0.0  # top edge, points from the page's top
+    page_height: float = 0.0
+    cells: tuple[str, ...] = ()  # on page 1's upper part: the line split at wide gaps (author grids)
 
 
 @dataclass
@@ -63,11 +68,14 @@ class Paper:
     year: int | None = None
     abstract: str = ""
     arxiv_id: str | None = None
+    doi: str | None = None
+    language: str = "en"  # en or zh: the script most of the text is in
     pages: list[str] = field(default_factory=list)  # cleaned text per page, pages[0] is page 1
     sections: list[Section] = field(default_factory=list)  # reading order, flat, with levels
     references: list[Reference] = field(default_factory=list)
     section_source: str = "outline"  # "outline" or "detected"
     local_path: str = ""  # the PDF file read (source may be a URL)
+    warnings: list[str] = field(default_factory=list)  # what the reader could not read well
 
     @property
     def page_count(self) -> int:

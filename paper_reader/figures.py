@@ -24,13 +24,21 @@ def figure_pages(paper: Paper) -> list[tuple[str, int]]:
 
 def render_figures(pdf_path: str | Path, paper: Paper, folder: Path, scale: float = 1.5) -> list[tuple[str, Path]]:
     """Render the figure pages into `folder` as page-N.png; returns (label, path) pairs."""
+    import pypdfium2 as pdfium
+
     try:
-        import pypdfium2 as pdfium
+        import PIL  # noqa: F401  (pypdfium2 renders to PIL images)
     except ImportError as exc:
         raise InputError("Pictures need the 'figures' extra: pip install 'paper-reader[figures]'.") from exc
+    from .pdf import PDFIUM_LOCK
+
     folder.mkdir(parents=True, exist_ok=True)
+    with PDFIUM_LOCK:  # PDFium is not thread-safe
+        return _render(pdfium.PdfDocument(str(pdf_path)), paper, folder, scale)
+
+
+def _render(pdf, paper: Paper, folder: Path, scale: float) -> list[tuple[str, Path]]:
     out = []
-    pdf = pdfium.PdfDocument(str(pdf_path))
     try:
         for label, number in figure_pages(paper):
             path = folder / f"page-{number}.png"

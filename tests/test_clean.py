@@ -1,8 +1,9 @@
 import pytest
 
 from paper_reader.clean import (
-    drop_figure_debris, drop_margins, garbage_ratio, join_lines, normalize, repair_dropped_ligatures,
+    drop_figure_debris, drop_margins, garbage_ratio, join_lines, map_private_use, normalize, repair_dropped_ligatures,
 )
+from paper_reader.lexicon import join_soft_hyphens
 from paper_reader.document import Line
 
 
@@ -47,10 +48,47 @@ def test_figure_debris_runs_are_dropped_but_short_runs_kept():
     assert drop_figure_debris(short) == short
 
 
-def test_dropped_ligatures_restored_when_a_dictionary_can_tell():
-    lines = [Line(1, "An efcient method. The rst gure shows the eld."), Line(1, "He was ill.")]
+def test_dropped_ligatures_restored_where_the_document_shows_it():
+    lines = [Line(1, "An efcient method. The rst gure shows the eld, as the rst one did."),
+             Line(1, "He was ill. A signicant efcient step, full of it. Nal Kalchbrenner and NER.")]
     fixed = [ln.text for ln in repair_dropped_ligatures(lines)]
-    assert fixed == ["An efficient method. The first figure shows the field.", "He was ill."]
+    # "eld", "full", "ill" are dictionary words; "Nal" is a name; "NER" an acronym: all kept
+    assert fixed == ["An efficient method. The first figure shows the eld, as the first one did.",
+                     "He was ill. A significant efficient step, full of it. Nal Kalchbrenner and NER."]
+
+
+@pytest.mark.parametrize("text", [
+    "The full model with a chain of human experts at the top; species by age.",
+    "Nal Kalchbrenner and Cong Yu on NER. D FULL LIST",
+    "An efcient method.",  # one non-word is no evidence that this PDF drops ligatures
+])
+def test_no_repair_rewrites_a_correct_word(text):
+    assert repair_dropped_ligatures([Line(1, text)])[0].text == text
+
+
+def test_private_use_ligature_glyphs_are_learned_from_the_words_they_complete():
+    lines = [Line(1, "the \ue000rst \ue000gure, a de\ue000nition, \ue001ow and \ue002 math")]
+    assert map_private_use(lines)[0].text == "the first figure, a definition, flow and  math"
+
+
+def test_control_characters_and_replacement_characters_are_dropped():
+    assert normalize("women \ufffd16 years \x01x\x02") == "women 16 years x"
+
+
+@pytest.mark.parametrize("text, joined", [
+    ("represen\ufffetation", "representation"),
+    ("task\ufffespecific", "task-specific"),
+    ("English\ufffeto-German", "English-to-German"),
+    ("Rad\ufffeford et al.", "Radford et al."),
+])
+def test_soft_hyphens_join_words_and_keep_compounds(text, joined):
+    assert join_soft_hyphens(text) == joined
+
+
+def test_garbled_scripts_are_garbage():
+    armenian = "Հայերեն տեքստ է սա, ոչ թե չինարեն " * 20
+    assert garbage_ratio(armenian) > 0.3
+    assert garbage_ratio("模型通过对互信息矩阵进行计算，得到查询词集合。" * 20) < 0.05
 
 
 @pytest.mark.parametrize("text, garbled", [

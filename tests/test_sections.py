@@ -71,7 +71,7 @@ def test_fasttext_is_cleaned():
     text = paper.full_text
     assert "efficient" in text and "ﬁ" not in text
     assert "arXiv:1607.01759v3" not in text  # the margin stamp
-    assert paper.arxiv_id == "1607.01759" and paper.year == 2016
+    assert paper.arxiv_id == "1607.01759v3" and paper.year == 2016
     assert "representation" in text and "repre- sentation" not in text
 
 
