@@ -16,6 +16,7 @@ from .document import Paper, Reference, Section
 from .evidence import Chunk, Sentence, chunk_section, pick_evidence, sentences
 
 Count = Callable[[str], int]
+SKIP_KINDS = ("references", "acknowledgements")  # never part of "the paper" in a prompt
 
 _WORD = re.compile(r"[a-z][a-z0-9\-]{2,}|[\u4e00-\u9fff]")
 _STOP = frozenset(
@@ -179,7 +180,8 @@ def fill_window(paper: Paper, sections: list[Section], passages: list[Chunk], di
     return Material(
         evidence=evidence, passages=sorted(picked, key=lambda c: order[id(c)]),
         digests=[d for d in digests if id(d) in chosen], contexts=contexts, references=refs,
-        left_out=tuple(dict.fromkeys(s.label for s in sections if id(s) not in shown and s.text.strip())),
+        left_out=tuple(dict.fromkeys(s.label for s in sections if id(s) not in shown and s.text.strip()))
+        + ((f"{refs_out} bibliography entries",) if refs_out else ()),
         references_left_out=refs_out)
 
 
@@ -201,4 +203,4 @@ def question_part(paper: Paper, sections: list[Section], digests: list, q, room:
     own = [d for d in digests if d.text and any(wanted_in(s, q.sources, kinds) for s in d.sections)]
     chosen = fill.take(own, lambda d: d.text, 800)
     return Material(evidence=evidence, digests=chosen, contexts=contexts, references=refs,
-                    references_left_out=refs_out)
+                    left_out=(f"{refs_out} bibliography entries",) if refs_out else (), references_left_out=refs_out)
