@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 from dataclasses import replace
 from .document import Line
 from .lexicon import LIGATURES, join_soft_hyphens, keeps_hyphen, known, ligature_words
@@ -135,18 +136,25 @@ def repair_dropped_ligatures(lines: list[Line]) -> list[Line]:
 
 def _ligature_fixes(words: set[str]) -> dict[str, str]:
     """Non-words that exactly one ligature insertion turns into a known ligature word."""
-    vocab = ligature_words()
-    fixes: dict[str, str] = {}
-    for word in words:
-        if len(word) < 3 or word in _KEEP or re.search("f[fil]", word):
-            continue
-        hits = {word[:i] + lig + word[i:] for i in range(len(word) + 1) for lig in LIGATURES
-                if word[:i] + lig + word[i:] in vocab}
-        if len(hits) == 1:
-            fixes[word] = hits.pop()
+    dropped = _dropped_forms()
+    fixes = {w: next(iter(dropped[w])) for w in words
+             if w in dropped and len(dropped[w]) == 1 and w not in _KEEP and len(w) >= 3}
     if len(fixes) < 3:
         return {}
     return {w: f for w, f in fixes.items() if not known(w)}  # the dictionary only when needed
+
+
+@lru_cache(maxsize=1)
+def _dropped_forms() -> dict[str, frozenset[str]]:
+    """Each ligature word with one ligature left out ("efcient" -> {"efficient"})."""
+    forms: dict[str, set[str]] = {}
+    for word in ligature_words():
+        for lig in LIGATURES:
+            start = word.find(lig)
+            while start >= 0:
+                forms.setdefault(word[:start] + word[start + len(lig):], set()).add(word)
+                start = word.find(lig, start + 1)
+    return {k: frozenset(v) for k, v in forms.items() if not re.search("f[fil]", k)}
 
 
 _PUA = re.compile(r"[-]")

@@ -32,9 +32,10 @@ _ORG = re.compile(
     r"universit|institut|college|school|department|dept\b|faculty|laborator|\blab\b|\blabs\b|research|"
     r"\bcent(?:er|re)\b|academy|hospital|foundation|\binc\b|corporation|company|\bltd\b|\bgmbh\b|"
     r"google|microsoft|facebook|\bmeta\b|deepmind|openai|amazon|\bibm\b|nvidia|baidu|alibaba|tencent|"
-    r"brain\b|\bai\b|\bmember\b|\bieee\b|\bstudent\b|\bfellow\b|\bview\b|\bcity\b|street|\bbox\b|"
+    r"brain\b|\bai\b|\bview\b|\bcity\b|street|\bbox\b|"
     r"\busa\b|\buk\b|china|germany|netherlands|france|canada|japan|israel|singapore|california|"
     r"dated|preprint|abstract|equal contribution|correspond|大学|学院|研究|公司|实验室", re.I)
+_MARKED = re.compile(r"[a-z][\d∗*†‡♣♢♡♠⋄]|,\s*[A-Z][a-z]+ [A-Z]")
 _HEADER = re.compile(r"arxiv:|published as|proceedings|conference|journal|transactions|vol\.|doi|https?://|"
                      r"www\.|preprint|under review|et al\.|©|copyright|^research$|^article$|^original|"
                      r"aps/|^\(?dated|workshop|accepted|submitted|[|]", re.I)
@@ -75,13 +76,15 @@ def find_year(lines: list[Line], metadata: dict[str, str], stamp_year: int | Non
         text = normalize(ln.text)
         if "et al." in text and "(" not in text[:3] and not re.search(r"\(\d{4}\)\s*\d+:", text):
             continue  # a citation ("Smith et al., 2017"), not a dateline
+        if re.search(r"\b(received|revised|submitted|accepted)\b", text, re.I):
+            continue  # a manuscript's history, not its publication
         for m in _VENUE.finditer(text):
             year = next((int(g) for g in m.groups() if g), None)
             if year and 1900 < year <= latest:
                 return year
     if stamp_year:
         return stamp_year
-    for key in ("CreationDate", "Created", "ModDate"):
+    for key in ("Published", "Date", "Created", "CreationDate"):  # not ModDate: a later edit
         m = re.search(r"((?:19|20)\d\d)", metadata.get(key, ""))
         if m and 1990 <= int(m.group(1)) <= latest:  # some producers write 1910 for 2010
             return int(m.group(1))
@@ -106,9 +109,13 @@ def title_lines(lines: list[Line]) -> list[Line]:
     picked = [first[start]]
     for ln in first[start + 1:]:
         prev = picked[-1]
-        close = not ln.top or not prev.top or 0 < ln.top - prev.top < 2.6 * max(ln.size, 1)
+        gap = ln.top - prev.top if ln.top and prev.top else 0
+        close = not gap or 0 < gap < 2.6 * max(ln.size, 1)
         same = abs(ln.size - top) <= 0.6
-        subtitle = ln.bold and prev.bold and ln.size >= 0.75 * top and ln.size > _body(first) + 1.5
+        # a bold subtitle set a little smaller, right under the title; author lines sit further
+        # down and carry marks (Wang♣, Jiang1) or several names
+        subtitle = (ln.bold and prev.bold and ln.size >= 0.75 * top and ln.size > _body(first) + 1.5
+                    and (not gap or gap < 1.6 * prev.size) and not ln.cells and not _MARKED.search(ln.text))
         if close and (same or subtitle) and _title_like(ln.text) and len(picked) < 5:
             picked.append(ln)
         else:
@@ -197,6 +204,8 @@ def _segments(block: list[Line]) -> list[str]:
     """The block's text split into candidate names: at cells, commas, semicolons, 'and', '&'."""
     texts: list[str] = []
     for ln in block:
+        if _ORG.search(ln.text) or re.search(r"(?<![\d,])\b\d{3,}\b", ln.text):
+            continue  # an affiliation or address line (a whole line: its cells may hide the keyword)
         parts = list(ln.cells) if ln.cells else [ln.text]
         for part in parts:
             part = normalize(part)
@@ -216,8 +225,13 @@ def _segments(block: list[Line]) -> list[str]:
     return out
 
 
+_ROLE = re.compile(r"\b(member|ieee|student|fellow|senior|life)\b", re.I)
+
+
 def _names(segment: str) -> list[str]:
     """A cleaned name, or a run of two-word names split in pairs ("Li Dong Xingxing Zhang")."""
+    if _ROLE.search(segment):
+        return []  # "Student Member, IEEE"
     text = _MARKS.sub(" ", unicodedata.normalize("NFC", segment))
     text = re.sub(r"\s+", " ", text).strip(" .,*")
     if re.fullmatch(r"[\u4e00-\u9fff]{2,4}", text):

@@ -174,8 +174,10 @@ def _lines_of(textpage, number: int, height: float) -> list[Line]:
             continue
         lead = first + (len(span) - len(span.lstrip()))
         tail = first + len(span.rstrip()) - 1
-        samples = {lead, tail, (lead + tail) // 2}
-        size = max(_size(textpage, i, matrix) for i in samples)
+        # a body line's size is any of its letters'; a short line (title, heading) may mix sizes
+        samples = {(lead + tail) // 2} if tail - lead > 60 else {lead, tail, (lead + tail) // 2}
+        sizes = sorted(_size(textpage, i, matrix) for i in samples)
+        size = sizes[len(sizes) // 2]  # the median: a drop cap or a superscript mark is not the line's size
         letter = next((first + k for k, c in enumerate(span) if c.isalpha()), lead)  # not a "," before a name
         weight = raw.FPDFText_GetFontWeight(textpage, letter)
         raw.FPDFText_GetFontInfo(textpage, letter, font, 128, flags)
@@ -248,7 +250,12 @@ def _replace_pages(lines: list[Line], replacement: dict[int, list[Line]]) -> lis
 
 def _metadata(doc) -> dict[str, str]:
     try:
-        return {k: str(v).strip() for k, v in doc.get_metadata_dict(skip_empty=True).items() if str(v).strip()}
+        found = {k: str(v).strip() for k, v in doc.get_metadata_dict(skip_empty=True).items() if str(v).strip()}
+        for key in ("Published", "Date", "Created"):  # publishers' own keys (NeurIPS proceedings)
+            value = doc.get_metadata_value(key)
+            if value and value.strip():
+                found[key] = value.strip()
+        return found
     except Exception:  # a broken info dictionary: no metadata rather than no paper
         return {}
 
