@@ -5,7 +5,7 @@
 
 A sentence of an answer is supported when one sentence of the paper, or two adjacent ones, hold
 most (60 %) of its content words and all its figures — the rule the pipeline applies to a small
-model's answers, here applied to the whole paper. Figures are checked with their unit ("30%"
+model's answers, here applied to the whole paper (bibliography entries included: question 9 names them). Figures are checked with their unit ("30%"
 needs "30%", "30 %" or "30 percent"); a figure the paper lacks counts unless the note flags it.
 Prints seconds, calls, supported share and unflagged invented figures per paper.
 """
@@ -44,6 +44,7 @@ def answer_sentences(note: str) -> list[str]:
 
 def score(paper, note: str) -> dict:
     source = [(s.text, s.cite) for sec in paper.sections if sec.kind not in SKIP_KINDS for s in sentences(sec)]
+    source += [(r.text, "(References)") for r in paper.references]  # question 9 names bibliography entries
     said = answer_sentences(note)
     ok = sum(1 for s in said if supported(s, source)[1] == 0 and supported(s, source)[0].strip())
     flagged = set(re.findall(r"\*Unverified figures \(not found in the paper\): (.*)\*", note))

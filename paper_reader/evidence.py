@@ -149,3 +149,26 @@ def pack_chunks(chunks: list[Chunk], budget: int, count: Callable[[str], int]) -
             packs.append([])
             used = 0
     return [p for p in packs if p]
+
+
+_SALIENT = ("we propose", "we present", "we introduce", "we show", "we find", "we observe", "we demonstrate",
+            "results", "outperform", "improve", "achieve", "significant", "limitation", "however", "we use",
+            "we train", "consists of", "is defined", "our method", "our model", "提出", "结果", "表明")
+
+
+def key_sentences(chunk: Chunk, limit: int = 3) -> list[tuple[int, str]]:
+    """A chunk's most telling sentences, as (page, sentence), in reading order: its opening, claims,
+    results and figures. The digest of a section when the model is too small to condense it."""
+    pieces = re.findall(r"\[p\. (\d+)\] ((?:(?!\[p\. \d+\]).)*)", chunk.text, re.S)
+    candidates = [(int(page), s) for page, text in pieces for s in split_sentences(text)]
+    scored = []
+    for i, (page, s) in enumerate(candidates):
+        if not 20 <= len(s) <= 400 or _tabular(s):
+            continue
+        low = s.lower()
+        score = (1.0 if not scored else 0) + (0.5 if re.search(r"\d", s) else 0) + sum(c in low for c in _SALIENT)
+        scored.append((score, i, page, s))
+    best = sorted(scored, key=lambda t: (-t[0], t[1]))[:limit]
+    if not best:  # only headings, formulas or table rows: its opening, whatever it is
+        return candidates[:1]
+    return [(page, s) for _, _, page, s in sorted(best, key=lambda t: t[1])]

@@ -17,12 +17,12 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from .document import Paper, Section
-from .evidence import Chunk, chunk_section, pack_chunks
+from .evidence import Chunk, chunk_section, key_sentences, pack_chunks
 from .finish import Answer, finish
 from .grounding import paper_numbers, related_from_citations
 from .llm import LLM, Completion
 from .material import SKIP_KINDS, Material, fill_window, make_passages, paper_text, question_part
-from .parse import clean_answer, content_words, grounded
+from .parse import clean_answer
 from .prompts import render
 from .template import Question, QuestionSet
 
@@ -122,6 +122,8 @@ def make_notes(paper: Paper, questions: QuestionSet, model: LLM, lang: str = "en
 
     def digest(pack: list[Chunk]) -> Digest:
         first = pack[0]
+        if model.small:  # a tiny model restates a few of these at best: the paper's own, no call
+            return Digest(tuple(pack), "\n".join(f"- {s} (p. {page})" for page, s in key_sentences(first)))
         bullets = 4 if model.small else min(16, 6 + 2 * len(pack))
         if prefix is not None:  # the paper is in the cached prefix: name the sections, not their text
             messages = [_system_message(model, prefix), {"role": "user", "content": render(
@@ -132,10 +134,7 @@ def make_notes(paper: Paper, questions: QuestionSet, model: LLM, lang: str = "en
                                  pack=pack if len(pack) > 1 else [], text=first.text, bullets=bullets)
         c = model.complete(messages, budget.digest_out * (1 if len(pack) == 1 else 2))
         usage.add(c)
-        text = clean_answer(c.text)
-        if model.small:  # keep only what the section itself supports
-            text = grounded(text, set(content_words(first.text)))
-        return Digest(tuple(pack), text)
+        return Digest(tuple(pack), clean_answer(c.text))
 
     numbers = paper_numbers(paper)
     # what the paper itself cites most, computed once for the questions that draw on references
