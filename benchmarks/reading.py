@@ -44,7 +44,8 @@ def heading_key(text: str) -> str:
 
 
 def top_level(paper) -> list[str]:
-    return [s.title for s in paper.sections if s.level == 1 and s.kind != "front"]
+    """Printed top-level headings: not the reader's own "Front matter" and "Main text" parts."""
+    return [s.title for s in paper.sections if s.level == 1 and s.kind != "front" and s.title != "Main text"]
 
 
 def f1(found: list[str], truth: list[str]) -> float:

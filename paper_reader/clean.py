@@ -85,9 +85,14 @@ def drop_margins(lines: list[Line], page_count: int, depth: int = 3) -> list[Lin
     return [ln for i, ln in enumerate(lines) if i not in drop]
 
 
-def _is_debris(ln: Line) -> bool:
+def _is_debris(ln: Line, body: float = 0.0) -> bool:
     text = ln.text
     if len(text) > 16:
+        return False
+    # a heading ("1 Introduction", "Abstract") is set larger or bold; an author grid sits at the top of page 1
+    if body and ln.size > body + 0.4 or ln.bold and text[:1].isalnum() or "@" in text:
+        return False
+    if ln.page == 1 and ln.page_height and ln.top < 0.45 * ln.page_height:
         return False
     if _CJK.search(text):
         return len(text) <= 2
@@ -97,10 +102,14 @@ def _is_debris(ln: Line) -> bool:
 def drop_figure_debris(lines: list[Line], run: int = 4) -> list[Line]:
     """Drop runs of `run` or more one- or two-token lines: axis ticks and labels of figures."""
     out: list[Line] = []
+    sizes = Counter()
+    for ln in lines:
+        sizes[ln.size] += len(ln.text)
+    body = sizes.most_common(1)[0][0] if sizes else 0.0
     i = 0
     while i < len(lines):
         j = i
-        while j < len(lines) and lines[j].page == lines[i].page and _is_debris(lines[j]):
+        while j < len(lines) and lines[j].page == lines[i].page and _is_debris(lines[j], body):
             j += 1
         if j - i >= run:
             i = j

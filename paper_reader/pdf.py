@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 _BOLD = re.compile(r"bold|black|heavy|semibold|medi|demi|[-,+]b[dx]?$|黑体|粗", re.I)
 _BREAK = re.compile(r"\r\n|\r|\n")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_DROP_CAP = re.compile(r"[A-Z] [A-Z]")
 SOFT_HYPHEN = "\ufffe"  # PDFium's mark for a hyphen that broke a word at a line end
 # PDFium is not thread-safe (a batch reading two papers at once crashed in FPDF_LoadPage): every
 # use of it in the process holds this lock. Reading takes ~0.1 s a paper, so nobody waits long.
@@ -177,7 +178,9 @@ def _lines_of(textpage, number: int, height: float) -> list[Line]:
         # a body line's size is any of its letters'; a short line (title, heading) may mix sizes
         samples = {(lead + tail) // 2} if tail - lead > 60 else {lead, tail, (lead + tail) // 2}
         sizes = sorted(_size(textpage, i, matrix) for i in samples)
-        size = sizes[len(sizes) // 2]  # the median: a drop cap or a superscript mark is not the line's size
+        # the largest: small caps ("1 INTRODUCTION" with its capital larger) and superscript marks
+        # (smaller) are set in the line's size; a drop cap ("W E ARE ...") is not, so the median there
+        size = sizes[len(sizes) // 2] if _DROP_CAP.match(stripped) else sizes[-1]
         letter = next((first + k for k, c in enumerate(span) if c.isalpha()), lead)  # not a "," before a name
         weight = raw.FPDFText_GetFontWeight(textpage, letter)
         raw.FPDFText_GetFontInfo(textpage, letter, font, 128, flags)

@@ -35,7 +35,7 @@ def test_questions_about_a_part_go_to_exactly_that_part(attention, question, kin
 
 @pytest.mark.parametrize("question, says", [
     ("what is on page 99?", "no page 99: it has pages 1–15"),
-    ("summarize section 9", "no section 9. Its sections are: 1 Introduction"),
+    ("summarize section 9", "no section 9. Its sections are: Abstract (p. 1); 1 Introduction"),
     ("summarize the Predictable Scaling section", "no section called 'predictable scaling'"),
 ])
 def test_missing_parts_are_said_and_listed(attention, question, says):
