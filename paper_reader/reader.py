@@ -102,7 +102,7 @@ def _squash(text: str) -> str:
     return re.sub(r"\W+", "", text.lower())
 
 
-def _reference_lines(lines: list[Line], headings) -> list[str]:
+def _reference_lines(lines: list[Line], headings) -> list[Line]:
     ordered = sorted(headings, key=lambda h: h.index)
     for n, h in enumerate(ordered):
         if kind_of(h.title) == "references":
@@ -111,8 +111,15 @@ def _reference_lines(lines: list[Line], headings) -> list[str]:
                 if later.level <= h.level:
                     end = later.index
                     break
-            return [ln.text for ln in lines[h.index + 1 : end]]
+            body = lines[h.index + 1 : end]
+            # the list ends where an appendix, a checklist or the authors' biographies begin
+            stop = next((i for i, ln in enumerate(body) if _LIST_END.match(ln.text.strip())), len(body))
+            return body[:stop]
     return []
+
+
+_LIST_END = re.compile(r"(附中文参考文献|作者简介|about the authors?\b|biograph|appendix\b|appendices\b|"
+                       r"(neurips |paper )?checklist\b|supplementary material)", re.I)
 
 
 def _abstract(sections) -> str:

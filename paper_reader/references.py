@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .clean import join_lines
-from .document import Reference
+from .document import Line, Reference
 
 _BRACKET = re.compile(r"^\[(\d{1,3}|[A-Za-z][^\[\]]{0,40})\]\s*")
 _NUMBER = re.compile(r"^(\d{1,3})\.\s+(?=\S)")
@@ -21,18 +21,64 @@ ARXIV = re.compile(
 DOI = re.compile(r"\b(10\.\d{4,9}/[^\s,;\"<>]+)")
 
 
-def split_references(lines: list[str]) -> list[Reference]:
-    """Entries of a reference list given as its visual lines, in order."""
-    lines = [ln.strip() for ln in lines if ln.strip()]
-    if not lines:
+def split_references(lines: list[str] | list[Line]) -> list[Reference]:
+    """Entries of a reference list given as its visual lines, in order.
+
+    Numbered and bracketed lists split at their labels. Author-year lists split where the layout
+    says an entry starts, a line at the column's left edge with the next lines indented (a hanging
+    indent), when the lines carry positions; by the shape of an entry's start otherwise.
+    """
+    boxed = [ln for ln in lines if isinstance(ln, Line) and ln.text.strip()]
+    texts = [(ln.text if isinstance(ln, Line) else ln).strip() for ln in lines]
+    texts = [t for t in texts if t]
+    if not texts:
         return []
-    if sum(bool(_BRACKET.match(ln)) for ln in lines) >= 3:
-        groups = _group(lines, lambda ln, cur: bool(_BRACKET.match(ln)))
-    elif _numbered_list(lines):
-        groups = _group(lines, _next_number_starter())
+    if sum(bool(_BRACKET.match(ln)) for ln in texts) >= 3:
+        groups = _group(texts, lambda ln, cur: bool(_BRACKET.match(ln)))
+    elif _numbered_list(texts):
+        groups = _group(texts, _next_number_starter())
     else:
-        groups = _group(lines, _author_year_start)
+        starts = _hanging_starts(boxed) if len(boxed) == len(texts) else None
+        if starts is not None:
+            groups = _group_at(texts, starts)
+        else:
+            groups = _group(texts, _author_year_start)
     return [_entry(g) for g in groups if len("".join(g)) > 15]
+
+
+def _hanging_starts(lines: list[Line]) -> list[bool] | None:
+    """Which lines start an entry, from a hanging indent; None when the list has none."""
+    if len(lines) < 4 or not any(ln.x0 for ln in lines):
+        return None
+    margins: dict[tuple[int, int], float] = {}
+    keys = []
+    for ln in lines:
+        key = (ln.page, _column(ln, lines))
+        keys.append(key)
+        margins[key] = min(margins.get(key, ln.x0), ln.x0)
+    starts = [ln.x0 <= margins[k] + 2.0 for ln, k in zip(lines, keys)]
+    indented = len(starts) - sum(starts)
+    if indented < 0.2 * len(starts):  # every line at the margin: no hanging indent to read
+        return None
+    return starts
+
+
+def _column(line: Line, lines: list[Line]) -> int:
+    """0 for the left column, 1 for the right one (two-column pages have a wide x gap)."""
+    xs = sorted(ln.x0 for ln in lines if ln.page == line.page)
+    if xs[-1] - xs[0] < 150:
+        return 0
+    return int(line.x0 > (xs[0] + xs[-1]) / 2)
+
+
+def _group_at(texts: list[str], starts: list[bool]) -> list[list[str]]:
+    groups: list[list[str]] = []
+    for text, start in zip(texts, starts):
+        if start or not groups:
+            groups.append([text])
+        else:
+            groups[-1].append(text)
+    return groups
 
 
 def _group(lines: list[str], starts) -> list[list[str]]:
