@@ -86,8 +86,8 @@ def test_chinese_paper_lines_are_joined():
 @pytest.mark.parametrize("name, count, arxiv", [
     ("distillation.pdf", 9, {"1207.0580"}),
     ("fasttext_bag_of_tricks.pdf", 23, {"1606.01781", "1301.3781", "1602.00367", "1502.01710"}),
-    ("bert.pdf", 50, set()),
-    ("zh_mutual_info_ir.pdf", 17, set()),
+    ("bert.pdf", 56, set()),  # truth.json: 56, counted by hanging indent
+    ("zh_mutual_info_ir.pdf", 10, set()),  # the appended Chinese block repeats [4]-[10]
 ])
 def test_reference_splitting_on_real_bibliographies(name, count, arxiv):
     refs = read_paper(shared_pdf(name)).references
