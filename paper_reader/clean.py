@@ -37,24 +37,37 @@ _UNREADABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
 
 
+def _with_text(line: Line, text: str) -> Line:
+    """The line with new text; the same object when nothing changed (most lines: no copy)."""
+    return line if text == line.text else replace(line, text=text)
+
+
+_PLAIN = re.compile(r"[\x20-\x7e]*")
+
+
 def normalize(text: str) -> str:
     """Map ligatures and full-width forms to plain characters; squeeze CJK-internal spaces.
 
     Control characters (math fonts without a Unicode map decode to them) and U+FFFD carry nothing
     a reader or a model can use: they go (garbage_ratio counts them first).
     """
+    if _PLAIN.fullmatch(text):  # printable ASCII, most lines: only spaces to squeeze
+        return _SPACES.sub(" ", text).strip() if "  " in text else text.strip()
     # PDFium marks some line-break hyphens with U+0002 instead of U+FFFE ("per\x02forming")
     # a space, not nothing: dropping a glyph inside a word would fuse its halves into a new word
     text = _INVISIBLE.sub("", text)
     text = _UNREADABLE.sub(" ", _STX_HYPHEN.sub(SOFT_HYPHEN, text.translate(_TRANSLATE)))
     # pypdf puts stray spaces between CJK characters ("信 息检 索"); they carry no meaning
     text = re.sub(r"(?<=[\u4e00-\u9fff，。、；：]) +(?=[\u4e00-\u9fff，。、；：])", "", text)
-    return re.sub(r"[ \t]{2,}", " ", text).strip()
+    return _SPACES.sub(" ", text).strip()
+
+
+_SPACES = re.compile(r"[ \t]{2,}")
 
 
 def clean_lines(lines: list[Line], page_count: int) -> list[Line]:
     """The full cleaning pass over a document's lines, in reading order."""
-    lines = [replace(ln, text=normalize(ln.text)) for ln in lines]
+    lines = [_with_text(ln, normalize(ln.text)) for ln in lines]
     lines = [ln for ln in lines if ln.text and not _ARXIV_STAMP.match(ln.text)]
     lines = drop_margins(lines, page_count)
     lines = drop_figure_debris(lines)
@@ -140,7 +153,7 @@ def repair_dropped_ligatures(lines: list[Line]) -> list[Line]:
             return w
         return new.capitalize() if w[0].isupper() else new
 
-    return [replace(ln, text=_WORD.sub(fix, ln.text)) for ln in lines]
+    return [_with_text(ln, _WORD.sub(fix, ln.text)) for ln in lines]
 
 
 def _ligature_fixes(words: set[str]) -> dict[str, str]:
@@ -182,7 +195,7 @@ def map_private_use(lines: list[Line]) -> list[Line]:
         best = score.most_common(2)
         mapping[glyph] = best[0][0] if best and (len(best) == 1 or best[0][1] > best[1][1]) else ""
     table = str.maketrans(mapping)
-    return [replace(ln, text=ln.text.translate(table)) for ln in lines]
+    return [_with_text(ln, ln.text.translate(table)) for ln in lines]
 
 
 def join_soft_hyphen_lines(lines: list[Line]) -> list[Line]:
@@ -233,6 +246,9 @@ _READABLE = re.compile(r"[\x20-\x7e\s\u00a0-\u024f\u0370-\u03ff\u1e00-\u1fff\u20
                        r"\uff00-\uffef\ufffe\U0001d400-\U0001d7ff]")
 
 
+_VOWEL = re.compile(r"[aeiouyAEIOUY]")
+
+
 def garbage_ratio(text: str) -> float:
     """Share of characters that cannot be prose: control, private-use and replacement characters,
     and letters of scripts neither English nor Chinese papers are written in.
@@ -240,12 +256,12 @@ def garbage_ratio(text: str) -> float:
     Also counts Latin "words" with no vowel among words of 4+ letters (what a font without a
     Unicode map turns prose into).
     """
-    chars = re.sub(r"\s", "", text)
+    chars = "".join(text.split())
     if not chars:
         return 1.0
     bad = len(_READABLE.sub("", chars))  # control, private-use, U+FFFD and foreign letters
     words = [w for w in _WORD.findall(text) if len(w) >= 4]
-    vowelless = sum(1 for w in words if not re.search(r"[aeiouyAEIOUY]", w))
+    vowelless = sum(1 for w in words if not _VOWEL.search(w))
     word_ratio = vowelless / len(words) if len(words) >= 50 else 0.0
     return max(min(bad / len(chars), 1.0), word_ratio)
 

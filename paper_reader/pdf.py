@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 _BOLD = re.compile(r"bold|black|heavy|semibold|medi|demi|[-,+]b[dx]?$|黑体|粗", re.I)
 _BREAK = re.compile(r"\r\n|\r|\n")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LETTER = re.compile(r"[^\W\d_]")
 _DROP_CAP = re.compile(r"[A-Z] [A-Z]")
 SOFT_HYPHEN = "\ufffe"  # PDFium's mark for a hyphen that broke a word at a line end
 # PDFium is not thread-safe (a batch reading two papers at once crashed in FPDF_LoadPage): every
@@ -181,7 +182,8 @@ def _lines_of(textpage, number: int, height: float) -> list[Line]:
         # the largest: small caps ("1 INTRODUCTION" with its capital larger) and superscript marks
         # (smaller) are set in the line's size; a drop cap ("W E ARE ...") is not, so the median there
         size = sizes[len(sizes) // 2] if _DROP_CAP.match(stripped) else sizes[-1]
-        letter = next((first + k for k, c in enumerate(span) if c.isalpha()), lead)  # not a "," before a name
+        alpha = _LETTER.search(span)
+        letter = first + alpha.start() if alpha else lead  # not a "," before a name
         weight = raw.FPDFText_GetFontWeight(textpage, letter)
         raw.FPDFText_GetFontInfo(textpage, letter, font, 128, flags)
         name = font.value.decode("latin-1", "replace").split("+")[-1]
@@ -189,7 +191,8 @@ def _lines_of(textpage, number: int, height: float) -> list[Line]:
         raw.FPDFText_GetCharBox(textpage, lead, left, right, bottom, top)
         x0, y_top = left.value, height - top.value
         raw.FPDFText_GetCharBox(textpage, tail, left, right, bottom, top)
-        cells = _cells(textpage, text, lead, tail, size) if number == 1 and y_top < 0.45 * height else ()
+        cells = _cells(textpage, text, lead, tail, size) \
+            if number == 1 and y_top < 0.45 * height and tail - lead < 160 else ()
         lines.append(Line(number, stripped, round(size, 1), bold, x0=round(x0, 1), x1=round(right.value, 1),
                           top=round(y_top, 1), page_height=round(height, 1), cells=cells))
     return lines

@@ -52,8 +52,12 @@ def _hanging_starts(lines: list[Line]) -> list[bool] | None:
         return None
     margins: dict[tuple[int, int], float] = {}
     keys = []
+    spans: dict[int, tuple[float, float]] = {}
     for ln in lines:
-        key = (ln.page, _column(ln, lines))
+        low, high = spans.get(ln.page, (ln.x0, ln.x0))
+        spans[ln.page] = (min(low, ln.x0), max(high, ln.x0))
+    for ln in lines:
+        key = (ln.page, _column(ln, spans[ln.page]))
         keys.append(key)
         margins[key] = min(margins.get(key, ln.x0), ln.x0)
     starts = [ln.x0 <= margins[k] + 2.0 for ln, k in zip(lines, keys)]
@@ -63,12 +67,10 @@ def _hanging_starts(lines: list[Line]) -> list[bool] | None:
     return starts
 
 
-def _column(line: Line, lines: list[Line]) -> int:
+def _column(line: Line, span: tuple[float, float]) -> int:
     """0 for the left column, 1 for the right one (two-column pages have a wide x gap)."""
-    xs = sorted(ln.x0 for ln in lines if ln.page == line.page)
-    if xs[-1] - xs[0] < 150:
-        return 0
-    return int(line.x0 > (xs[0] + xs[-1]) / 2)
+    low, high = span
+    return 0 if high - low < 150 else int(line.x0 > (low + high) / 2)
 
 
 def _group_at(texts: list[str], starts: list[bool]) -> list[list[str]]:
