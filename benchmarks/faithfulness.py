@@ -38,6 +38,7 @@ def answer_sentences(note: str) -> list[str]:
         line = line.strip()
         if not line or line.startswith(("#", "Sources:", "*Unverified", "![")):
             continue
+        line = re.sub(r"\([^()]*\bpp?\. \d+[^()]*\)|\[[^\]]*\]\([^)]*\)", " ", line)  # citations and links
         out += [s for s in split_sentences(line.lstrip("-* ").strip()) if len(re.findall(r"[a-z]{4,}", s.lower())) >= 3]
     return out
 
