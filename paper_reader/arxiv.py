@@ -133,11 +133,8 @@ def fetch(source_text: str, *, cache_dir: str | Path, api_url: str = API_URL, pd
                             max_bytes=max_bytes, deadline=deadline)
         return Fetched(path, None, source.value)
     asked = source.value + (source.version or "")
-    meta_path = Path(cache_dir) / "arxiv" / (asked.replace("/", "_") + ".json")
-    meta = _load_metadata(meta_path)
-    if meta is None:
-        meta = fetch_metadata(asked, api_url=api_url, timeout=timeout, min_interval=min_interval, retries=retries)
-        atomic_write(meta_path, json.dumps(asdict(meta), ensure_ascii=False).encode("utf-8"))
+    meta = cached_metadata(asked, cache_dir=cache_dir, api_url=api_url, timeout=timeout,
+                           min_interval=min_interval, retries=retries)
     if meta.withdrawn:
         earlier = f" Ask for an earlier version, e.g. {meta.id}v1." if meta.version not in ("", "v1") else ""
         raise FetchError(f"arXiv {meta.id}{meta.version} has been withdrawn by its authors.{earlier}")
@@ -146,6 +143,17 @@ def fetch(source_text: str, *, cache_dir: str | Path, api_url: str = API_URL, pd
     path = download_pdf(url, pdf_dir, filename=versioned.replace("/", "_") + ".pdf", timeout=timeout,
                         retries=retries, max_bytes=max_bytes, deadline=deadline)
     return Fetched(path, meta, url)
+
+
+def cached_metadata(arxiv_id: str, *, cache_dir: str | Path, api_url: str = API_URL, timeout: float = 60,
+                    min_interval: float = 3.0, retries: int = 3) -> ArxivMetadata:
+    """One paper's arXiv record, from the cache or (once) from the arXiv API."""
+    meta_path = Path(cache_dir) / "arxiv" / (arxiv_id.replace("/", "_") + ".json")
+    meta = _load_metadata(meta_path)
+    if meta is None:
+        meta = fetch_metadata(arxiv_id, api_url=api_url, timeout=timeout, min_interval=min_interval, retries=retries)
+        atomic_write(meta_path, json.dumps(asdict(meta), ensure_ascii=False).encode("utf-8"))
+    return meta
 
 
 def fetch_metadata(arxiv_id: str, *, api_url: str = API_URL, user_agent: str = USER_AGENT, timeout: float = 60,

@@ -83,6 +83,8 @@ def read(
     discard_edits: bool = typer.Option(False, "--discard-edits",
                                        help="With --force: replace hand-edited answers too (My notes and Q&A stay)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the calls, tokens and estimated cost; call no model."),
+    lookup: bool = typer.Option(False, "--lookup", help="Fill title, authors and DOI from arXiv when page 1 "
+                                "has an arXiv stamp (network; cached)."),
 ):
     from .core import read as core_read
     from .settings import load_settings
@@ -92,7 +94,7 @@ def read(
                  template=str(template) if template else None,
                  note_template=str(note_template) if note_template else None,
                  cache=False if no_cache else None, commit=True if commit else None,
-                 figures=True if figures else None)
+                 figures=True if figures else None, lookup=True if lookup else None)
     started = time.monotonic()
     with _errors():
         settings = load_settings(flags)
@@ -111,6 +113,8 @@ def read(
     err.print(f"[dim]{time.monotonic() - started:.1f}s, {u.calls} model calls ({u.cached} cached), "
               f"{u.input_tokens:,} tokens in ({u.cached_input_tokens:,} from the provider's cache), "
               f"{u.output_tokens:,} out, ${u.cost:.4f}[/dim]")
+    for warning in result.notes.paper.warnings:
+        err.print(f"Warning: {warning}", style="yellow", soft_wrap=True, markup=False)
     if result.kept_edits:
         err.print(f"[yellow]Kept your hand edits to {result.kept_edits} in place of the regenerated text "
                   "(--discard-edits replaces them).[/yellow]", soft_wrap=True)

@@ -23,15 +23,27 @@ SECTIONS_HELP = """Show the section tree with page ranges and the references fou
 
 @app.command(help=SECTIONS_HELP)
 def sections(
-    paper: Path = typer.Argument(..., help="The paper: a PDF file."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+    paper: str = typer.Argument(..., help="The paper: a PDF file, an arXiv ID or URL, or a PDF URL."),
+    as_json: bool = typer.Option(False, "--json", help="Print what was read as JSON for scripts: title, "
+                                 "authors, year, arxiv_id, doi, pages, language, sections, references."),
     no_outline: bool = typer.Option(False, "--no-outline", help="Ignore the PDF outline; detect headings."),
+    lookup: bool = typer.Option(False, "--lookup", help="Fill title, authors and DOI from arXiv when page 1 "
+                                "has an arXiv stamp (network; cached)."),
 ):
+    from .arxiv import parse_source
+    from .core import open_paper
     from .reader import read_paper
+    from .settings import load_settings
     from .show import paper_json, section_tree
 
     with _errors():
-        doc = read_paper(paper, use_outline=not no_outline)
+        settings = load_settings({"lookup": True if lookup else None})
+        if no_outline and parse_source(paper).kind == "path" and not lookup:
+            doc = read_paper(paper, use_outline=False, max_pages=settings.max_pages)
+        else:
+            doc = open_paper(paper, settings)
+    for warning in doc.warnings:
+        err.print(f"Warning: {warning}", style="yellow", soft_wrap=True, markup=False)
     if as_json:
         typer.echo(paper_json(doc))
     else:

@@ -66,16 +66,33 @@ def open_paper(source: str | Path, settings: Settings) -> Paper:
                     pdf_url=settings.arxiv_pdf, min_interval=settings.arxiv_interval,
                     max_bytes=settings.max_download_mb * 2**20, deadline=settings.download_deadline)
     paper = read_paper(fetched.path, max_pages=settings.max_pages)
-    meta = fetched.metadata
+    meta = fetched.metadata or _looked_up(paper, settings)
     if fetched.url:
         paper.source = redact(fetched.url)  # never a password or a signed query in a note
     if meta is not None:
         paper.title = meta.title or paper.title
         paper.authors = list(meta.authors) or paper.authors
         paper.arxiv_id = meta.id + (meta.version or "")
-        paper.year = int(meta.published[:4]) if meta.published[:4].isdigit() else paper.year
+        if fetched.metadata is not None or paper.year is None:  # a printed venue year beats arXiv's v1 date
+            paper.year = int(meta.published[:4]) if meta.published[:4].isdigit() else paper.year
+        paper.doi = paper.doi or meta.doi
         paper.abstract = meta.abstract or paper.abstract
     return paper
+
+
+def _looked_up(paper: Paper, settings: Settings):
+    """With `lookup` on, the arXiv record of a local PDF whose page 1 carries an arXiv stamp
+    (cached; a failed lookup keeps what the PDF says and says so)."""
+    if not settings.lookup or not paper.arxiv_id:
+        return None
+    from .arxiv import FetchError, cached_metadata
+
+    try:
+        return cached_metadata(paper.arxiv_id, cache_dir=settings.download_path(), api_url=settings.arxiv_api,
+                               min_interval=settings.arxiv_interval, timeout=30, retries=1)
+    except FetchError as exc:
+        paper.warnings.append(f"arXiv lookup of {paper.arxiv_id} failed ({exc}); kept what the PDF says")
+        return None
 
 
 @dataclass(frozen=True)

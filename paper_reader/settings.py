@@ -40,6 +40,7 @@ class Settings:
     notes_path: str = "{topic}/{title}.md"  # where notes go inside a notes repository
     commit: bool = False  # commit each new or updated note (notes repository only)
     max_pages: int = 300  # refuse longer PDFs (books, proceedings) unless raised
+    lookup: bool = False  # fill title, authors and DOI of a local PDF from arXiv when page 1 has its stamp
     max_download_mb: int = 200  # refuse larger downloads (after decompression)
     download_deadline: float = 600.0  # seconds for a whole download, however slowly it drips
     figures: bool = False  # put PNGs of page 1 and of Figure 1's page at the top of the note

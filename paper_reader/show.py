@@ -29,15 +29,20 @@ def section_tree(paper: Paper) -> Tree:
 
 
 def paper_json(paper: Paper) -> str:
-    """title, authors, pages, sections (flat, reading order) and references, as JSON."""
+    """What the reader found, for scripts: metadata, sections (flat, reading order), references."""
     return json.dumps({
         "title": paper.title,
         "authors": paper.authors,
+        "year": paper.year,
+        "arxiv_id": paper.arxiv_id,
+        "doi": paper.doi,
         "pages": paper.page_count,
+        "language": paper.language,
         "section_source": paper.section_source,
-        "sections": [{"number": s.number, "title": s.title, "level": s.level,
+        "sections": [{"number": s.number, "title": s.title, "level": s.level, "kind": s.kind,
                       "first_page": s.first_page, "last_page": s.last_page} for s in paper.sections],
-        "references": [{"text": r.text, "arxiv": r.arxiv, "doi": r.doi} for r in paper.references],
+        "references": [{"key": r.key, "text": r.text, "arxiv": r.arxiv, "doi": r.doi} for r in paper.references],
+        "warnings": paper.warnings,
     }, ensure_ascii=False, indent=2)
 
 

@@ -79,10 +79,12 @@ def test_ask_cli_missing_section_needs_no_model(sample_pdf):
 def test_sections_json_shape(sample_pdf):
     result = runner.invoke(app, ["sections", str(sample_pdf), "--json"])
     data = json.loads(result.stdout)
-    assert set(data) >= {"title", "authors", "pages", "sections", "references"}
-    assert data["sections"][3] == {"number": "2", "title": "Related Work", "level": 1, "first_page": 1, "last_page": 1}
-    assert data["references"][0] == {"text": "J. Smith and K. Lee. Summaries of papers. arXiv:2001.01234, 2020.",
+    assert set(data) >= {"title", "authors", "year", "arxiv_id", "doi", "pages", "language", "sections", "references"}
+    assert data["sections"][3] == {"number": "2", "title": "Related Work", "level": 1, "kind": "related_work",
+                                   "first_page": 1, "last_page": 1}
+    assert data["references"][0] == {"key": "1", "text": "J. Smith and K. Lee. Summaries of papers. arXiv:2001.01234, 2020.",
                                      "arxiv": "2001.01234", "doi": None}
+    assert data["language"] == "en"
 
 
 def test_sections_tree(sample_pdf):

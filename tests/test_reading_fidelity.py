@@ -101,3 +101,40 @@ def test_author_line_broken_by_superscripts_and_affiliation_marks():
 ])
 def test_year_never_from_a_creation_date_before_1990(meta, stamp, year):
     assert find_year(_page_one(("Title of a paper", 14, True)), meta, stamp) == year
+
+
+def _stamped_paper(path: Path) -> Path:
+    from tests.support.pdfgen import Text, write_pdf
+
+    return write_pdf(path, [[Text("A Sample Paper on Testing", 16, True), Text("Ada Lovelace", 11),
+                             "arXiv:2112.11446v2 [cs.CL] 21 Jan 2022", Text("Abstract", 12, True),
+                             "This paper studies how to test a paper reader. " * 5,
+                             Text("1 Introduction", 12, True), "We propose a small benchmark. " * 5]])
+
+
+def test_lookup_fills_authors_and_doi_from_arxiv_when_page_one_has_the_stamp(tmp_path):
+    from paper_reader.core import open_paper
+    from paper_reader.settings import load_settings
+    from tests.support.arxiv_server import ArxivServer
+
+    pdf = _stamped_paper(tmp_path / "stamped.pdf")
+    with ArxivServer() as server:
+        settings = load_settings({"arxiv_api": server.api_url, "arxiv_interval": 0.0, "lookup": True})
+        paper = open_paper(pdf, settings)
+        assert paper.arxiv_id == "2112.11446v2"
+        assert paper.authors == ["Ada Lovelace", "Alan Turing"] and paper.doi == "10.1234/sample.2021"
+        assert paper.year == 2022  # the stamp's year stays: the PDF printed one
+        assert len(server.hits("api")) == 1
+        open_paper(pdf, settings)
+        assert len(server.hits("api")) == 1  # cached
+
+
+def test_lookup_off_or_failing_keeps_what_the_pdf_says(tmp_path):
+    from paper_reader.core import open_paper
+    from paper_reader.settings import load_settings
+
+    pdf = _stamped_paper(tmp_path / "stamped.pdf")
+    assert open_paper(pdf, load_settings({})).authors == ["Ada Lovelace"]
+    offline = load_settings({"arxiv_api": "http://127.0.0.1:9/api", "arxiv_interval": 0.0, "lookup": True})
+    paper = open_paper(pdf, offline)
+    assert paper.authors == ["Ada Lovelace"] and "arXiv lookup of 2112.11446v2 failed" in paper.warnings[0]
