@@ -35,6 +35,10 @@ class Section:
     text: str = ""
     kind: str = "other"  # abstract, introduction, related_work, method, ... (see sections.KINDS)
     spans: list[tuple[int, str]] = field(default_factory=list)  # (page, text) runs of `text`
+    also: tuple[str, ...] = ()  # further kinds it serves: a Discussion comparing with prior studies is related work too
+
+    def is_kind(self, kind: str) -> bool:
+        return kind == self.kind or kind in self.also
 
     @property
     def label(self) -> str:

@@ -13,7 +13,10 @@ from .document import Line, Section
 KINDS: list[tuple[str, str]] = [
     ("abstract", r"abstract|摘\s*要"),
     ("references", r"references|bibliography|works cited|literature cited|参考文献"),
-    ("acknowledgements", r"acknowledg|funding|致\s*谢"),
+    # administrative back matter goes with the acknowledgements: no question draws on it
+    ("acknowledgements", r"acknowledg|funding|致\s*谢|authors?[’']? contributions?|availability of data|"
+                         r"data availability|code availability|declarations|competing interests|"
+                         r"conflicts? of interests?|ethics approval|consent for publication"),
     ("related_work", r"related work|prior work|previous work|background|literature|相关工作|研究现状"),
     ("limitations", r"limitation|threats to validity|broader impact|ethic|局限|不足"),
     ("conclusion", r"conclu|summary|future work|outlook|结论|结束语|总结|展望"),
@@ -295,7 +298,43 @@ def build_sections(lines: list[Line], headings: list[_Heading]) -> list[Section]
         sections.append(sec)
     sections = _split_long_abstract(sections)
     _extend_ranges(sections)
+    _refine_kinds(sections)
     return sections
+
+
+_PRIOR = re.compile(r"previous(ly)? (studies|work|reports?)|prior (studies|work)|earlier (studies|work)|"
+                    r"consistent with|in line with|in agreement with|contrast to|et al\.|\[\d+(?:[,–-]\s*\d+)*\]", re.I)
+
+
+def _refine_kinds(sections: list[Section]) -> None:
+    """Kinds from a section's place and content, where its title alone misleads.
+
+    "Background" opening a paper (no Introduction) is its introduction; a Discussion that compares
+    with prior studies serves as related work too; an untitled-kind section between the
+    introduction and the experiments is method.
+    """
+    top = [s for s in sections if s.level == 1 and s.kind not in ("front", "abstract")]
+    kinds = {s.kind for s in top}
+    if top and top[0].kind == "related_work" and "introduction" not in kinds and \
+            re.match(r"background", top[0].title, re.I):
+        top[0].kind, top[0].also = "introduction", ("related_work",)
+    for sec in sections:
+        if sec.kind == "discussion" and len(_PRIOR.findall(sec.text)) >= 2:
+            sec.also = tuple(dict.fromkeys((*sec.also, "related_work")))
+    seen_intro = False
+    for sec in top:
+        if sec.kind in ("introduction", "related_work"):
+            seen_intro = True
+        elif sec.kind in ("experiments", "discussion", "conclusion", "references", "appendix"):
+            break
+        elif sec.kind == "other" and seen_intro:
+            sec.kind = "method"
+    for i, sec in enumerate(sections):  # subsections inherit the refined kind
+        for child in sections[i + 1:]:
+            if child.level <= sec.level:
+                break
+            if child.kind == "other":
+                child.kind = sec.kind
 
 
 def _split_long_abstract(sections: list[Section]) -> list[Section]:

@@ -104,3 +104,13 @@ def test_reference_splitting_on_real_bibliographies(name, count, arxiv):
 def test_split_references_styles(lines, count):
     refs = split_references(lines)
     assert len(refs) == count
+
+
+def test_kinds_follow_what_a_section_is_for(shared_papers):
+    paper = read_paper(shared_papers / "epigenetic_smoking_cc_by.pdf")
+    kinds = {s.title: s for s in paper.sections if s.level == 1}
+    assert kinds["Background"].kind == "introduction"  # opening a medical paper
+    assert kinds["Discussion"].is_kind("related_work")  # compares with prior studies
+    assert kinds["Declarations"].kind == "acknowledgements"
+    distillation = read_paper(shared_papers / "distillation.pdf")
+    assert next(s for s in distillation.sections if s.title == "Distillation").kind == "method"
