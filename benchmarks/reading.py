@@ -44,8 +44,8 @@ def heading_key(text: str) -> str:
 
 
 def top_level(paper) -> list[str]:
-    """Printed top-level headings: not the reader's own "Front matter" and "Main text" parts."""
-    return [s.title for s in paper.sections if s.level == 1 and s.kind != "front" and s.title != "Main text"]
+    """Printed top-level headings: not the reader's own parts ("Front matter", "Main text", ...)."""
+    return [s.title for s in paper.sections if s.level == 1 and s.printed]
 
 
 def f1(found: list[str], truth: list[str]) -> float:

@@ -35,6 +35,7 @@ class Section:
     text: str = ""
     kind: str = "other"  # abstract, introduction, related_work, method, ... (see sections.KINDS)
     spans: list[tuple[int, str]] = field(default_factory=list)  # (page, text) runs of `text`
+    printed: bool = True  # False for the reader's own parts: "Front matter", "Main text", an unheaded bibliography
     also: tuple[str, ...] = ()  # further kinds it serves: a Discussion comparing with prior studies is related work too
 
     def is_kind(self, kind: str) -> bool:

@@ -111,7 +111,8 @@ def _reference_lines(lines: list[Line], headings) -> list[Line]:
                 if later.level <= h.level:
                     end = later.index
                     break
-            body = lines[h.index + 1 : end]
+            heading_line = _squash(lines[h.index].text).startswith(_squash(h.title)[:8])
+            body = lines[h.index + 1 if heading_line else h.index : end]
             # the list ends where an appendix, a checklist or the authors' biographies begin
             stop = next((i for i, ln in enumerate(body) if _LIST_END.match(ln.text.strip())), len(body))
             return body[:stop]

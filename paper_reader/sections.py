@@ -75,6 +75,7 @@ class _Heading:
     title: str
     number: str | None
     level: int
+    printed: bool = True  # False for a heading the reader supplies (an unheaded bibliography)
 
 
 def body_size(lines: list[Line]) -> float:
@@ -86,6 +87,29 @@ def body_size(lines: list[Line]) -> float:
 
 
 def find_headings(outline, lines: list[Line]) -> tuple[list[_Heading], str]:
+    """Headings from the outline when it is usable, detected ones otherwise; and which it was.
+    A bibliography printed without a heading (REVTeX letters) still gets its References."""
+    headings, source = _find_headings(outline, lines)
+    if not any(kind_of(h.title) == "references" for h in headings):
+        start = _unheaded_bibliography(lines)
+        if start is not None:
+            headings = sorted([h for h in headings if h.index < start] + [_Heading(start, "References", None, 1, printed=False)]
+                              + [h for h in headings if h.index > start], key=lambda h: h.index)
+    return headings, source
+
+
+def _unheaded_bibliography(lines: list[Line]) -> int | None:
+    """Where "[1] ..." starts a run of "[2]", "[3]", ... entries in the second half of the paper."""
+    for i in range(len(lines) // 2, len(lines)):
+        if not lines[i].text.startswith(("[1] ", "[1]")):
+            continue
+        following = " ".join(ln.text[:5] for ln in lines[i + 1:i + 40])
+        if "[2]" in following and "[3]" in following:
+            return i
+    return None
+
+
+def _find_headings(outline, lines: list[Line]) -> tuple[list[_Heading], str]:
     """Headings from the outline when it is usable, detected ones otherwise; and which it was.
 
     Outlines often stop before the references and appendices, and thin ones (only Abstract and
@@ -113,28 +137,45 @@ def find_headings(outline, lines: list[Line]) -> tuple[list[_Heading], str]:
 
 
 def outline_headings(outline: list[tuple[int, str, int]], lines: list[Line]) -> list[_Heading]:
-    """Place the PDF outline's entries on lines."""
+    """Place the PDF outline's entries on lines; [] when the outline is not the paper's headings.
+
+    Word exports name bookmarks by id ("Proliferation_of_Conventional_and_Unconv", "_Toc123"),
+    and some outlines jump levels (1 -> 7): ids make the outline unusable, jumps are closed up.
+    """
     entries = [(d, normalize(t).strip(), p) for d, t, p in outline if normalize(t).strip()]
-    roots = [e for e in entries if e[0] == 0]
+    if not entries or sum(bool(_BOOKMARK_ID.fullmatch(t)) for _, t, _ in entries) > len(entries) / 2:
+        return []
+    roots = [e for e in entries if e[0] == min(d for d, _, _ in entries)]
     # Some outlines have the paper's title as the single root: drop it, promote the rest.
     if len(roots) == 1 and len(entries) > 1 and (roots[0][2] == 1 and entries[0] is roots[0]):
-        entries = [(d - 1, t, p) for d, t, p in entries[1:]]
+        entries = entries[1:]
     headings: list[_Heading] = []
-    start = 0
+    start, found = 0, 0
+    levels: list[int] = []  # the outline depths open above the current entry
     for depth, text, page in entries:
-        idx = _locate(lines, text, page, start)
+        while levels and levels[-1] >= depth:
+            levels.pop()
+        levels.append(depth)
+        idx, hit = _locate(lines, text, page, start)
+        found += hit
         number, name = split_number(text)
-        headings.append(_Heading(idx, name, number, max(depth, 0) + 1))
+        headings.append(_Heading(idx, name, number, len(levels)))  # 1 -> 7 becomes 1 -> 2
         start = idx
+    if found < 0.5 * len(headings):  # the titles are not on their pages: not this paper's headings
+        return []
     return headings
+
+
+_BOOKMARK_ID = re.compile(r"_?[A-Za-z0-9]+(_[A-Za-z0-9]*)+|_?(Toc|Ref|Hlk|bookmark|page|section)\d+", re.I)
 
 
 def _squash(text: str) -> str:
     return re.sub(r"[\W_]+", "", text.lower())
 
 
-def _locate(lines: list[Line], title: str, page: int, start: int) -> int:
-    """Index of the line where an outline heading starts, searching its page from `start`."""
+def _locate(lines: list[Line], title: str, page: int, start: int) -> tuple[int, bool]:
+    """Index of the line where an outline heading starts, searching its page from `start`, and
+    whether the title was found there (else the page's first line stands in)."""
     want = _squash(title)[:40]
     first_on_page = None
     for i in range(start, len(lines)):
@@ -148,11 +189,11 @@ def _locate(lines: list[Line], title: str, page: int, start: int) -> int:
         got = _squash(ln.text)
         # the printed heading may carry a number or letter the outline leaves out ("A Position Bias")
         if got and want and (0 <= got.find(want) <= 5 or (len(got) >= 4 and want.startswith(got))):
-            return i
+            return i, True
     if first_on_page is not None:
-        return max(first_on_page, start)
+        return max(first_on_page, start), False
     # the outline points past the text we kept: attach to the next line after `start`
-    return next((i for i in range(start, len(lines)) if lines[i].page >= page), len(lines) - 1)
+    return next((i for i in range(start, len(lines)) if lines[i].page >= page), len(lines) - 1), False
 
 
 # An affiliation line such as "1Carnegie Mellon University" or "1 NLP Lab, ..." is never a heading
@@ -290,11 +331,13 @@ def build_sections(lines: list[Line], headings: list[_Heading]) -> list[Section]
         head = lines[:end]
         if head:
             sections.append(_section("Front matter", None, 1, head, "front"))
+            sections[-1].printed = False
     for n, h in enumerate(headings):
         end = headings[n + 1].index if n + 1 < len(headings) else len(lines)
         body = lines[h.index + 1 : end] if _is_heading_line(lines[h.index], h) else lines[h.index : end]
         page = lines[h.index].page if h.index < len(lines) else (lines[-1].page if lines else 1)
         sec = _section(h.title, h.number, h.level, body, kind_of(h.title), page)
+        sec.printed = h.printed
         sections.append(sec)
     sections = _split_long_abstract(sections)
     _extend_ranges(sections)
@@ -347,7 +390,7 @@ def _split_long_abstract(sections: list[Section]) -> list[Section]:
             out.append(Section(sec.title, sec.level, sec.number, sec.first_page, first[0][0],
                                join_lines([t for _, t in first]), "abstract", first))
             out.append(Section("Main text", sec.level, None, rest[0][0], rest[-1][0],
-                               join_lines([t for _, t in rest]), "other", rest))
+                               join_lines([t for _, t in rest]), "other", rest, printed=False))
         else:
             out.append(sec)
     return out

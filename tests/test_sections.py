@@ -114,3 +114,48 @@ def test_kinds_follow_what_a_section_is_for(shared_papers):
     assert kinds["Declarations"].kind == "acknowledgements"
     distillation = read_paper(shared_papers / "distillation.pdf")
     assert next(s for s in distillation.sections if s.title == "Distillation").kind == "method"
+
+
+def _doc_lines() -> list:
+    from paper_reader.document import Line
+
+    body = "This is a sentence of the body text that goes on for a while."
+    return [Line(1, "1 Introduction", 12, True), Line(1, body, 10), Line(1, "1.1 Scope", 11, True),
+            Line(1, body, 10), Line(2, "2 Method", 12, True), Line(2, body, 10),
+            Line(2, "3 Results", 12, True), Line(2, body, 10), Line(2, "References", 12, True),
+            Line(2, "[1] A. Author. A paper. 2020.", 10)]
+
+
+def test_an_outline_of_bookmark_ids_is_replaced_by_detected_headings():
+    from paper_reader.sections import find_headings
+
+    outline = [(0, "Proliferation_of_Conventional_and_Unconv", 1), (0, "_Toc12345", 1), (0, "bookmark3", 2)]
+    headings, source = find_headings(outline, _doc_lines())
+    assert source == "detected"
+    assert [h.title for h in headings if h.level == 1] == ["Introduction", "Method", "Results", "References"]
+
+
+def test_outline_level_jumps_are_closed_up():
+    from paper_reader.sections import outline_headings
+
+    outline = [(0, "1 Introduction", 1), (6, "1.1 Scope", 1), (0, "2 Method", 2), (0, "3 Results", 2)]
+    assert [h.level for h in outline_headings(outline, _doc_lines())] == [1, 2, 1, 1]
+
+
+def test_an_outline_whose_titles_are_not_on_their_pages_is_not_used():
+    from paper_reader.sections import outline_headings
+
+    outline = [(0, "Chapter One", 1), (0, "Chapter Two", 2), (0, "Chapter Three", 2)]
+    assert outline_headings(outline, _doc_lines()) == []
+
+
+def test_a_bibliography_without_a_heading_gets_its_references(tmp_path):
+    from paper_reader.document import Line
+    from paper_reader.sections import build_sections, find_headings
+
+    body = "This is a sentence of the body text that goes on for a while."
+    lines = [Line(1, "1 Introduction", 12, True)] + [Line(1, body, 10)] * 20 + \
+        [Line(2, f"[{i}] A. Author. Paper number {i}. J. Tests {i}, 1 (2020).", 9) for i in range(1, 6)]
+    headings, _ = find_headings([], lines)
+    refs = [s for s in build_sections(lines, headings) if s.kind == "references"]
+    assert len(refs) == 1 and not refs[0].printed and refs[0].text.startswith("[1] A. Author")
