@@ -210,6 +210,11 @@ def detect_headings(lines: list[Line]) -> list[_Heading]:
     return state.found
 
 
+# "Abstract—", "Abstract:", "ABSTRACT.", "摘 要：" opening a paragraph: the abstract set run-in
+_RUN_IN_ABSTRACT = re.compile(r"(abstract|摘\s*要)\s*[-—–.:：]\s*\S", re.I)
+# OCR reads the Roman numerals of scanned IEEE headings as digits: "11. MINIMAL TASK", "111. SIMPLE"
+_OCR_ROMAN = re.compile(r"^([1l]{2,3})(\.\s+[A-Z]{3})")
+_CJK_HEADING = re.compile(r"[\u4e00-\u9fff]+")
 _DECLARED = re.compile(r"ethics|consent|competing|conflicts? of", re.I)
 
 
@@ -227,14 +232,21 @@ class _Detect:
 
     def line(self, i: int) -> None:
         ln = self.lines[i]
-        text = ln.text.strip()
+        text = _OCR_ROMAN.sub(lambda m: "I" * len(m.group(1)) + m.group(2), ln.text.strip())
+        run_in = _RUN_IN_ABSTRACT.match(text)
+        if run_in and not any(kind_of(h.title) == "abstract" for h in self.found):
+            self.found.append(_Heading(i, run_in.group(1), None, 1))  # "Abstract— Recurrent ...", "摘要：..."
+            return
         larger = ln.size > self.size + 0.4
         emphasized = ln.bold or larger or _caps_heading(text)
         if len(text) > 90 or not emphasized and not _STANDARD.fullmatch(text):
             return
         m = _NUMBERED.match(text)
         if m and emphasized and _plausible_title(m.group("title"), larger):
-            self.numbered(i, m.group("num"), m.group("title").strip(), larger or _caps_heading(text))
+            title = m.group("title").strip()
+            if _CJK_HEADING.fullmatch(title):
+                title = self.merged(i, title, cjk=True)  # "2 基于改进互信息的信息检索扩展" + "模型"
+            self.numbered(i, m.group("num"), title, larger or _caps_heading(text))
             return
         std = _STANDARD.fullmatch(text) or _STANDARD.fullmatch(split_number(text)[1])
         if not std and self.after_refs and ln.size > self.size + 1 and _back_matter_title(text):
@@ -284,15 +296,16 @@ class _Detect:
             return True
         return False
 
-    def merged(self, i: int, text: str) -> str:
+    def merged(self, i: int, text: str, cjk: bool = False) -> str:
         """A heading set over several lines ("Appendix for BERT: Pre-training of / Deep ...")."""
         ln = self.lines[i]
         for j in range(i + 1, min(i + 4, len(self.lines))):
             nxt = self.lines[j]
-            if nxt.page != ln.page or abs(nxt.size - ln.size) > 0.3 or nxt.bold != ln.bold or \
-                    not _back_matter_title(nxt.text.strip()):
+            more = _CJK_HEADING.fullmatch(nxt.text.strip()) and len(nxt.text.strip()) <= 8 if cjk \
+                else _back_matter_title(nxt.text.strip())
+            if nxt.page != ln.page or abs(nxt.size - ln.size) > 0.3 or nxt.bold != ln.bold or not more:
                 break
-            text = f"{text} {nxt.text.strip()}"
+            text = f"{text}{'' if cjk else ' '}{nxt.text.strip()}"
             self.consumed.add(j)
         return text
 
