@@ -45,8 +45,8 @@ class Route:
 
 
 _SUMMARY = re.compile(r"summar|overview|gist|in short|tl;?dr|概括|总结|摘要|讲了什么|讲什么|主要内容|说了什么", re.I)
-_DIGEST_BLOCK = re.compile(r"^### (?P<heading>.+?)\n<!-- sections: (?P<labels>.*?) -->\n(?P<text>.*?)(?=^### |^</details>|\Z)",
-                           re.S | re.M)
+_DIGEST_BLOCK = re.compile(r"^### (?P<heading>.+?)\n<!-- sections: (?P<labels>.*?) -->\n"
+                           r"(?P<text>.*?)(?=^### |^</details>|\Z)", re.S | re.M)
 
 
 def note_digests(note_text: str) -> list[tuple[list[str], str, str]]:
@@ -54,8 +54,9 @@ def note_digests(note_text: str) -> list[tuple[list[str], str, str]]:
     m = re.search(r"<details>\s*<summary>[^<]*</summary>(.*?)</details>", note_text, re.S)
     if not m:
         return []
+    blocks = _DIGEST_BLOCK.finditer(m.group(1) + "\n")
     return [([x.strip() for x in b["labels"].split(";") if x.strip()], b["heading"].strip(), b["text"].strip())
-            for b in _DIGEST_BLOCK.finditer(m.group(1) + "\n")]
+            for b in blocks]
 
 
 def _stored(paper: Paper, sec: Section, digests: list[tuple[list[str], str, str]]) -> list[tuple[str, str]]:

@@ -126,8 +126,9 @@ def make_notes(paper: Paper, questions: QuestionSet, model: LLM, lang: str = "en
             return Digest(tuple(pack), "\n".join(f"- {s} (p. {page})" for page, s in key_sentences(first)))
         bullets = 4 if model.small else min(16, 6 + 2 * len(pack))
         if prefix is not None:  # the paper is in the cached prefix: name the sections, not their text
-            messages = [_system_message(model, prefix), {"role": "user", "content": render(
-                "digest_whole.j2", pack=pack, bullets=bullets, small=model.small, lang=lang).strip()}]
+            user = render("digest_whole.j2", title=paper.title, pack=pack, bullets=bullets, small=model.small,
+                          lang=lang).strip()
+            messages = [_system_message(model, prefix), {"role": "user", "content": user}]
         else:
             messages = _messages(model, lang, "digest.j2", title=paper.title, label=first.section.label,
                                  section_title=first.section.title, part=first.part, parts=first.parts,
