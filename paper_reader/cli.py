@@ -39,6 +39,13 @@ READ_HELP = """Read one paper and write its ten-question notes (Markdown). Print
 """
 
 
+def check_lang(value: Optional[str]) -> Optional[str]:
+    """--lang is en or zh: anything else is a usage error (exit 2), before any work."""
+    if value is not None and value not in ("en", "zh"):
+        raise typer.BadParameter(f"'{value}' is not supported: use en or zh.")
+    return value
+
+
 def _version(value: bool):
     if value:
         typer.echo(f"paper-reader {__version__}")
@@ -49,10 +56,12 @@ def _version(value: bool):
 def main_options(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Show the version and exit."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show library logs on stderr."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show library logs on stderr (anywhere on the line)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the result and errors (anywhere on the line)."),
 ):
     logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
+    err.quiet = quiet  # progress, warnings and summaries go; errors are printed by _errors regardless
 
 
 @app.command(help=READ_HELP)
@@ -60,21 +69,22 @@ def read(
     ctx: typer.Context,
     paper: str = typer.Argument(..., help="The paper: a PDF file, an arXiv ID or URL, or a PDF URL."),
     output: Optional[str] = typer.Option(None, "--output", "-o",
-                                         help="Folder for the note, a .md file, or - for stdout. [default: .]"),
+                                         help="Folder for the note, a .md file, or - for stdout. \\[default: .]"),
     model: Optional[str] = typer.Option(None, "--model", "-m",
                                         help="Any litellm model string, e.g. gpt-4o-mini, ollama/llama3.1. "
-                                             "[default: the embedded SmolLM2-135M, offline]"),
-    lang: Optional[str] = typer.Option(None, "--lang", "-l", help="Language of headings and answers: en or zh."),
+                                             "\\[default: the embedded SmolLM2-135M, offline]"),
+    lang: Optional[str] = typer.Option(None, "--lang", "-l", callback=check_lang,
+                                       help="Language of headings and answers: en or zh."),
     template: Optional[Path] = typer.Option(None, "--template", "-t", help="Your own question set (YAML)."),
     note_template: Optional[Path] = typer.Option(None, "--note-template",
                                                  help="Your own Markdown template (jinja2)."),
     concurrency: Optional[int] = typer.Option(None, "--concurrency", "-j", min=1,
-                                              help="Model calls in flight at once. [default: 4]"),
+                                              help="Model calls in flight at once. \\[default: 4]"),
     context_window: Optional[int] = typer.Option(None, "--context-window", min=512,
                                                  help="Override the model's context size in tokens."),
-    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds per model call. [default: 300]"),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds per model call. \\[default: 300]"),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse or store model answers."),
-    max_pages: Optional[int] = typer.Option(None, "--max-pages", min=1, help="Refuse longer PDFs. [default: 300]"),
+    max_pages: Optional[int] = typer.Option(None, "--max-pages", min=1, help="Refuse longer PDFs. \\[default: 300]"),
     topic: Optional[str] = typer.Option(None, "--topic", help="Topic folder in a notes repository."),
     commit: bool = typer.Option(False, "--commit", help="Commit the note and the index (notes repository)."),
     figures: bool = typer.Option(False, "--figures", help="Put PNGs of page 1 and Figure 1 at the top."),
@@ -85,6 +95,8 @@ def read(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the calls, tokens and estimated cost; call no model."),
     lookup: bool = typer.Option(False, "--lookup", help="Fill title, authors and DOI from arXiv when page 1 "
                                 "has an arXiv stamp (network; cached)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the note's path, the paper's metadata and the usage "
+                                 "as JSON (for scripts)."),
 ):
     from .core import read as core_read
     from .settings import load_settings
@@ -98,6 +110,8 @@ def read(
     started = time.monotonic()
     with _errors():
         settings = load_settings(flags)
+        if paper == "-":
+            paper = str(_stdin_pdf(settings))
         if dry_run:
             from .dryrun import dry_run as estimate
 
@@ -118,10 +132,43 @@ def read(
     if result.kept_edits:
         err.print(f"[yellow]Kept your hand edits to {result.kept_edits} in place of the regenerated text "
                   "(--discard-edits replaces them).[/yellow]", soft_wrap=True)
-    if result.path is None:
+    if as_json:
+        typer.echo(_read_json(result))
+    elif result.path is None:
         sys.stdout.write(result.markdown)
     else:
         typer.echo(str(result.path))
+
+
+def _read_json(result) -> str:
+    import json
+
+    p, u = result.notes.paper, result.notes.usage
+    return json.dumps({
+        "note": str(result.path) if result.path else None, "title": p.title, "authors": p.authors, "year": p.year,
+        "arxiv_id": p.arxiv_id, "doi": p.doi, "pages": p.page_count, "source": p.source,
+        "usage": {"calls": u.calls, "cached_calls": u.cached, "input_tokens": u.input_tokens,
+                  "cached_input_tokens": u.cached_input_tokens, "output_tokens": u.output_tokens,
+                  "cost_usd": round(u.cost, 6)},
+        "warnings": p.warnings,
+    }, ensure_ascii=False)
+
+
+def _stdin_pdf(settings) -> Path:
+    """`read -`: the PDF piped in, kept (by content hash) beside the downloads."""
+    import hashlib
+
+    from .errors import InputError
+    from .files import atomic_write
+
+    limit = settings.max_download_mb * 2**20
+    data = sys.stdin.buffer.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"The PDF on stdin is larger than {settings.max_download_mb} MB (max_download_mb).")
+    if not data.lstrip()[:5] == b"%PDF-":
+        raise InputError("stdin does not hold a PDF (it does not start with %PDF-). Pipe the PDF file itself.")
+    path = settings.download_path() / "stdin" / (hashlib.sha256(data).hexdigest()[:16] + ".pdf")
+    return path if path.is_file() else atomic_write(path, data)
 
 
 def _injected_model(ctx: typer.Context, settings):
@@ -146,6 +193,8 @@ class _errors:
         return self
 
     def __exit__(self, kind, exc, tb):
+        if isinstance(exc, (PaperReaderError, KeyboardInterrupt)):
+            err.quiet = False  # --quiet keeps errors
         if isinstance(exc, PaperReaderError):
             from rich.markup import escape
 
@@ -216,12 +265,25 @@ def _on_signal(signum, frame):
 _on_sigterm = _on_signal  # the name the SIGTERM handler had
 
 
+GLOBAL_FLAGS = ("-v", "--verbose", "-q", "--quiet")
+
+
+def global_flags_first(argv: list[str]) -> list[str]:
+    """`paper-reader read x.pdf -v` means what `paper-reader -v read x.pdf` means."""
+    flags = [a for a in argv if a in GLOBAL_FLAGS]
+    if "--" in argv:  # nothing after -- is an option
+        cut = argv.index("--")
+        flags = [a for a in argv[:cut] if a in GLOBAL_FLAGS]
+        return flags + [a for a in argv[:cut] if a not in GLOBAL_FLAGS] + argv[cut:]
+    return flags + [a for a in argv if a not in GLOBAL_FLAGS]
+
+
 def main():
     import signal
 
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
-    app()
+    app(args=global_flags_first(sys.argv[1:]), prog_name="paper-reader")
 
 
 # the other commands register themselves on `app`

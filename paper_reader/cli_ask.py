@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from .cli import _errors, _injected_model, app, err
+from .cli import _errors, _injected_model, app, check_lang, err
 
 
 SECTIONS_HELP = """Show the section tree with page ranges and the references found.
@@ -71,7 +71,8 @@ def ask(
     paper: str = typer.Argument(..., help="A PDF, an arXiv ID or URL, or a note made by paper-reader."),
     question: Optional[str] = typer.Argument(None, help="The question; none for an interactive session."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Any litellm model string."),
-    lang: Optional[str] = typer.Option(None, "--lang", "-l", help="Language of the answer: en or zh."),
+    lang: Optional[str] = typer.Option(None, "--lang", "-l", callback=check_lang,
+                                       help="Language of the answer: en or zh."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Folder where the paper's note is."),
     no_save: bool = typer.Option(False, "--no-save", help="Do not append to the note."),
 ):

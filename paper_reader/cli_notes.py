@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from .cli import _errors, _injected_model, _warn_if_embedded, app, err
+from .cli import _errors, _injected_model, _warn_if_embedded, app, check_lang, err
 
 
 INIT_HELP = """Create a notes repository (or adopt an existing one): config, index README, .gitignore, git.
@@ -27,7 +27,8 @@ Existing notes and README lines are left as they are; the index goes into a mark
 def init(
     folder: Path = typer.Argument(Path("."), help="The repository folder (created if missing)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model to write into the config."),
-    lang: str = typer.Option("en", "--lang", "-l", help="Language to write into the config: en or zh."),
+    lang: str = typer.Option("en", "--lang", "-l", callback=check_lang,
+                             help="Language to write into the config: en or zh."),
 ):
     from .repo import init_repo
 
@@ -75,19 +76,34 @@ def _dry_run(entries, settings, model) -> None:
         raise typer.Exit(1)
 
 
+def _result_json(r, source: str) -> str:
+    import json
+
+    return json.dumps({"source": source, "status": r.status, "title": r.title,
+                       "note": str(r.path) if r.path else None, "seconds": round(r.seconds, 2),
+                       "calls": r.calls, "cached_calls": r.cached, "tokens": r.tokens, "cost_usd": round(r.cost, 6),
+                       "error": r.error or None}, ensure_ascii=False)
+
+
 @app.command(help=BATCH_HELP)
 def batch(
     ctx: typer.Context,
     reading_list: Path = typer.Argument(..., metavar="LIST", help="Reading list: .txt, .yaml or .bib."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Folder for the notes (outside a notes repo)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Any litellm model string."),
-    lang: Optional[str] = typer.Option(None, "--lang", "-l", help="Default language: en or zh."),
+    lang: Optional[str] = typer.Option(None, "--lang", "-l", callback=check_lang, help="Default language: en or zh."),
+    template: Optional[Path] = typer.Option(None, "--template", "-t", help="Your own question set (YAML)."),
+    topic: Optional[str] = typer.Option(None, "--topic", help="Topic folder for entries that name none (notes repo)."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds per model call. \\[default: 300]"),
+    context_window: Optional[int] = typer.Option(None, "--context-window", min=512,
+                                                 help="Override the model's context size in tokens."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per paper (status, note, usage) for scripts."),
     concurrency: Optional[int] = typer.Option(None, "--concurrency", "-j", min=1,
                                               help="Papers (and calls per paper) in flight at once."),
     commit: bool = typer.Option(False, "--commit", help="Commit each note and the index (notes repo)."),
     figures: bool = typer.Option(False, "--figures", help="Put PNGs of page 1 and Figure 1 at the top."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse or store model answers."),
-    max_pages: Optional[int] = typer.Option(None, "--max-pages", min=1, help="Refuse longer PDFs. [default: 300]"),
+    max_pages: Optional[int] = typer.Option(None, "--max-pages", min=1, help="Refuse longer PDFs. \\[default: 300]"),
     force: bool = typer.Option(False, "--force", "-f",
                                help="Redo papers that already have a note, keeping hand edits."),
     discard_edits: bool = typer.Option(False, "--discard-edits",
@@ -104,8 +120,12 @@ def batch(
     with _errors():
         settings = load_settings(dict(output=output, model=model, lang=lang, concurrency=concurrency,
                                       commit=True if commit else None, cache=False if no_cache else None,
-                                      max_pages=max_pages, figures=True if figures else None))
+                                      max_pages=max_pages, figures=True if figures else None,
+                                      template=str(template) if template else None, timeout=timeout,
+                                      context_window=context_window))
         entries = load_list(reading_list)
+        if topic:
+            entries = [e if e.topic else replace(e, topic=topic) for e in entries]
         injected = _injected_model(ctx, settings)
         if dry_run:
             return _dry_run(entries, settings, injected)
@@ -120,7 +140,9 @@ def batch(
     for i, r in failed:
         err.print(f"[red]failed[/red] {escape(shown[i].source)}: {escape(r.error)}", soft_wrap=True)
     for r in results:
-        if r.status == "done" and r.path:
+        if as_json:
+            typer.echo(_result_json(r, shown[results.index(r)].source))
+        elif r.status == "done" and r.path:
             typer.echo(str(r.path))
     if failed:
         raise typer.Exit(1)

@@ -46,11 +46,17 @@ def note_path(paper: Paper, output: str) -> Path | None:
 
 
 def check_note_template(settings: Settings) -> None:
-    """Compile the user's note template before any model call: a broken one costs nothing."""
+    """Before any model call, everything that would make the paid-for work fail at the end: the
+    user's note template (compiled), and with --commit in a notes repository, git and an identity."""
     if settings.note_template:
         from .prompts import load_file
 
         load_file(settings.note_template)
+    root = repo_root(settings)
+    if settings.commit and root is not None:
+        from .repo import check_can_commit
+
+        check_can_commit(root)
 
 
 def open_paper(source: str | Path, settings: Settings) -> Paper:

@@ -153,8 +153,8 @@ def _git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProc
     return proc
 
 
-def commit_files(root: Path, paths: list[Path], message: str) -> str | None:
-    """Commit exactly `paths` (other changes stay as they are); the commit hash, or None if unchanged."""
+def check_can_commit(root: Path) -> None:
+    """Raise before any model call if committing would fail: not a repository, or no git identity."""
     root = Path(root)
     inside = _git(root, "rev-parse", "--is-inside-work-tree", check=False)
     if inside.returncode or inside.stdout.strip() != "true":
@@ -162,7 +162,13 @@ def commit_files(root: Path, paths: list[Path], message: str) -> str | None:
     idents = ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT")
     if any(_git(root, "var", name, check=False).returncode for name in idents):
         raise RepoError('git has no user identity: run git config --global user.name "Your Name" '
-                        "and git config --global user.email you@example.com.")
+                        "and git config --global user.email you@example.com (nothing was read or spent).")
+
+
+def commit_files(root: Path, paths: list[Path], message: str) -> str | None:
+    """Commit exactly `paths` (other changes stay as they are); the commit hash, or None if unchanged."""
+    root = Path(root)
+    check_can_commit(root)
     specs = [os.path.relpath(p if Path(p).is_absolute() else root / p, root) for p in paths]
     if not specs:
         return None

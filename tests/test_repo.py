@@ -391,3 +391,23 @@ def test_note_relpath(pattern, title, topic, expected):
 def test_note_relpath_rejects_paths_outside_the_repo(pattern, topic, message):
     with pytest.raises(RepoError, match=re.escape(message)):
         note_relpath(pattern, "Title", topic)
+
+
+def test_commit_without_a_git_identity_fails_before_any_model_call(tmp_path, monkeypatch, sample_pdf):
+    from typer.testing import CliRunner
+
+    from paper_reader.cli import app
+    from tests.conftest import FakeLLM
+
+    repo = tmp_path / "notes"
+    assert CliRunner().invoke(app, ["init", str(repo)]).exit_code == 0
+    monkeypatch.chdir(repo)
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    (repo / ".git" / "config").write_text("[core]\n\trepositoryformatversion = 0\n\tbare = false\n")
+    fake = FakeLLM()
+    result = CliRunner().invoke(app, ["read", str(sample_pdf), "--commit"], obj={"open_model": lambda s: fake})
+    assert result.exit_code == 1 and "no user identity" in result.stderr
+    assert fake.history == []  # nothing was spent

@@ -1,0 +1,82 @@
+"""Everyday use of the command line: flags anywhere, usage errors, stdin, JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from paper_reader.cli import app, global_flags_first
+from tests.conftest import FakeLLM
+
+REPLY = "- **Point**: the paper proposes a method (§1, p. 1)."
+
+
+def invoke(args, **kw):
+    return CliRunner().invoke(app, global_flags_first(args), obj={"open_model": lambda s: FakeLLM(lambda m: REPLY)}, **kw)
+
+
+@pytest.mark.parametrize("args", [["read", "x.pdf", "--lang", "fr"], ["batch", "list.txt", "-l", "de"],
+                                  ["ask", "x.pdf", "q?", "--lang", "fr"], ["init", "n", "--lang", "xx"]])
+def test_an_unsupported_language_is_a_usage_error(args):
+    result = invoke(args)
+    assert result.exit_code == 2 and "use en or zh" in result.stderr
+
+
+def test_help_shows_the_defaults_in_brackets():
+    result = CliRunner().invoke(app, ["read", "--help"])
+    assert "[default: 4]" in result.stdout and "[default: 300]" in result.stdout
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["read", "x.pdf", "-v"], ["-v", "read", "x.pdf"]),
+    (["batch", "l.txt", "--quiet", "-j", "2"], ["--quiet", "batch", "l.txt", "-j", "2"]),
+    (["ask", "x.pdf", "--", "-v"], ["ask", "x.pdf", "--", "-v"]),
+])
+def test_global_flags_work_after_the_command(argv, expected):
+    assert global_flags_first(argv) == expected
+
+
+def test_read_json_and_quiet(sample_pdf, tmp_path):
+    result = invoke(["read", str(sample_pdf), "-o", str(tmp_path), "--json", "-q"])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["title"] == "A Sample Paper on Testing" and data["note"].endswith(".md")
+    assert data["usage"]["calls"] > 0
+    assert result.stderr == ""  # --quiet: no progress, no summary
+
+
+def test_quiet_still_prints_errors(tmp_path):
+    result = invoke(["read", str(tmp_path / "missing.pdf"), "-q"])
+    assert result.exit_code == 1 and "no such file" in result.stderr
+
+
+def test_read_from_stdin(sample_pdf, tmp_path):
+    result = invoke(["read", "-", "-o", str(tmp_path)], input=sample_pdf.read_bytes())
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "A Sample Paper on Testing.md").is_file()
+
+
+def test_stdin_that_is_not_a_pdf_is_one_line(tmp_path):
+    result = invoke(["read", "-", "-o", str(tmp_path)], input=b"hello")
+    assert result.exit_code == 1 and "does not hold a PDF" in result.stderr
+
+
+def test_batch_json_topic_and_model_options(sample_pdf, tmp_path):
+    reading = tmp_path / "list.txt"
+    reading.write_text(f"{sample_pdf}\n")
+    result = invoke(["batch", str(reading), "-o", str(tmp_path / "out"), "--json", "--topic", "ml",
+                     "--timeout", "30", "--context-window", "4096"])
+    assert result.exit_code == 0, result.stderr
+    row = json.loads(result.stdout.strip().splitlines()[0])
+    assert row["status"] == "done" and row["note"].endswith(".md") and row["calls"] > 0
+
+
+def test_verbose_after_the_command_through_the_real_entry_point(sample_pdf, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "paper_reader", "sections", str(sample_pdf), "-v", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["title"] == "A Sample Paper on Testing"
