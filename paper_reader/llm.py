@@ -145,8 +145,24 @@ class LiteLLM:
             return _embedded.count(text)
         return self._litellm.token_counter(model=self._model_for_info, text=text)
 
+    @functools.cached_property
+    def _key_checked(self) -> bool:
+        """Say at once which variable to set, instead of retrying an unauthenticated call."""
+        if self._deployments or self.name == EMBEDDED_MODEL:
+            return True  # deployments carry their own keys
+        try:
+            found = self._litellm.validate_environment(model=self.name)
+        except Exception:  # a provider litellm cannot check: let the call say what is wrong
+            return True
+        missing = [k for k in found.get("missing_keys") or [] if k.endswith(("_KEY", "_TOKEN"))]
+        if not found.get("keys_in_environment") and missing and len(missing) == len(found.get("missing_keys")):
+            raise ModelError(f"{self.name} needs {' or '.join(missing)}: set it (export {missing[0]}=...), "
+                             "or run offline with the default embedded model (no --model).")
+        return True
+
     def complete(self, messages: list[dict], max_tokens: int) -> Completion:
         lm = self._litellm
+        self._key_checked
         # checked first: these subclass APIError too, and retrying them cannot help
         final = (lm.AuthenticationError, lm.NotFoundError, lm.ContextWindowExceededError,
                  lm.BadRequestError, lm.PermissionDeniedError)

@@ -80,3 +80,14 @@ def test_verbose_after_the_command_through_the_real_entry_point(sample_pdf, tmp_
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["title"] == "A Sample Paper on Testing"
+
+
+def test_a_model_without_its_key_says_which_variable_at_once(sample_pdf, tmp_path, monkeypatch):
+    import time
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    started = time.monotonic()
+    result = CliRunner().invoke(app, ["read", str(sample_pdf), "-o", str(tmp_path), "--model", "gpt-4o-mini"])
+    assert result.exit_code == 1 and "needs OPENAI_API_KEY" in result.stderr
+    assert time.monotonic() - started < 30  # no retries (litellm's import is most of it)
+    assert not list(tmp_path.glob("*.md"))
