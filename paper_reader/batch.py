@@ -43,6 +43,29 @@ class PaperResult:
     error: str = ""
 
 
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during a batch, carrying what each paper had reached (for the summary)."""
+
+    def __init__(self, results: list[PaperResult]):
+        super().__init__()
+        self.results = results
+
+
+class Throttled:
+    """A model shared by a batch's papers with one limit on calls in flight across all of them
+    (`-j 4` means four calls on the server, not four papers times four calls)."""
+
+    def __init__(self, model: LLM, limit: int):
+        self._model, self._slots = model, threading.BoundedSemaphore(max(1, limit))
+
+    def complete(self, messages, max_tokens):
+        with self._slots:
+            return self._model.complete(messages, max_tokens)
+
+    def __getattr__(self, name):  # name, context_window, small, count_tokens, ...
+        return getattr(self._model, name)
+
+
 def run_batch(entries: list[Entry], settings: Settings, model: LLM | None = None, force: bool = False,
               progress: BatchProgress | None = None, stop: threading.Event | None = None,
               discard_edits: bool = False) -> list[PaperResult]:
@@ -54,12 +77,13 @@ def run_batch(entries: list[Entry], settings: Settings, model: LLM | None = None
     load_questions(settings.template)  # a broken question set fails once, before any paper
     stop = stop or threading.Event()
     results = [PaperResult(e) for e in entries]
-    llm = model or open_model(settings)
+    llm = Throttled(model or open_model(settings), settings.concurrency)
     write_lock = threading.Lock()
     claims: dict[Path, str] = {}  # note path -> the paper that has it in this batch (titles may repeat)
     root = repo_root(settings)
     guard = repo_lock(root, wait=0) if root is not None else nullcontext()
-    with guard, ThreadPoolExecutor(max_workers=settings.concurrency) as pool:
+    # papers in flight: enough to keep the calls busy while others read PDFs, never more than the calls
+    with guard, ThreadPoolExecutor(max_workers=max(1, min(settings.concurrency, settings.papers))) as pool:
         futures = [pool.submit(_one, i, r, settings, llm, force, report, stop, write_lock, claims, discard_edits)
                    for i, r in enumerate(results)]
         try:
@@ -71,7 +95,10 @@ def run_batch(entries: list[Entry], settings: Settings, model: LLM | None = None
             stop.set()  # papers in flight stop; nothing half-written is left
             cancel_calls()  # and their model calls are abandoned now, not after their retries
             pool.shutdown(wait=True, cancel_futures=True)
-            raise
+            for r in results:
+                if r.status == "pending":
+                    r.status = "interrupted"
+            raise BatchInterrupted(results) from None
     return results
 
 
@@ -101,7 +128,7 @@ def _one(i: int, result: PaperResult, settings: Settings, llm: LLM, force: bool,
         def progress(stage, detail, done, total):
             if stop.is_set():  # Ctrl-C: abandon this paper between calls; its finished calls are cached
                 raise _Stopped
-            report(i, stage, f"{done}/{total}")
+            report(i, stage, f"{done}/{total}")  # the display reads the counts
 
         notes = make_notes(paper, load_questions(local.template), llm, lang=local.lang,
                            concurrency=local.concurrency, progress=progress)

@@ -99,7 +99,8 @@ def batch(
                                                  help="Override the model's context size in tokens."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per paper (status, note, usage) for scripts."),
     concurrency: Optional[int] = typer.Option(None, "--concurrency", "-j", min=1,
-                                              help="Papers (and calls per paper) in flight at once."),
+                                              help="Model calls in flight at once, across all papers. \\[default: 4]"),
+    papers: Optional[int] = typer.Option(None, "--papers", min=1, help="Papers worked on at once. \\[default: 2]"),
     commit: bool = typer.Option(False, "--commit", help="Commit each note and the index (notes repo)."),
     figures: bool = typer.Option(False, "--figures", help="Put PNGs of page 1 and Figure 1 at the top."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse or store model answers."),
@@ -112,7 +113,7 @@ def batch(
 ):
     from dataclasses import replace
 
-    from .batch import redact_source, run_batch
+    from .batch import BatchInterrupted, redact_source, run_batch
     from .readinglist import load_list
     from .settings import load_settings
     from .show import BatchDisplay, batch_table
@@ -122,6 +123,7 @@ def batch(
                                       commit=True if commit else None, cache=False if no_cache else None,
                                       max_pages=max_pages, figures=True if figures else None,
                                       template=str(template) if template else None, timeout=timeout,
+                                      papers=papers,
                                       context_window=context_window))
         entries = load_list(reading_list)
         if topic:
@@ -132,9 +134,13 @@ def batch(
         if injected is None:
             _warn_if_embedded(settings.model)
         shown = [replace(e, source=redact_source(e.source)) for e in entries]  # no secrets in URLs shown
-        with BatchDisplay(err, shown) as display:
-            results = run_batch(entries, settings, model=injected, force=force or discard_edits,
-                                progress=display, discard_edits=discard_edits)
+        try:
+            with BatchDisplay(err, shown) as display:
+                results = run_batch(entries, settings, model=injected, force=force or discard_edits,
+                                    progress=display, discard_edits=discard_edits)
+        except BatchInterrupted as stopped:  # the summary of what was done is not lost to Ctrl-C
+            err.print(batch_table([replace(r, entry=shown[i]) for i, r in enumerate(stopped.results)]))
+            raise KeyboardInterrupt from None
     err.print(batch_table([replace(r, entry=shown[i]) for i, r in enumerate(results)]))
     failed = [(i, r) for i, r in enumerate(results) if r.status == "failed"]
     for i, r in failed:

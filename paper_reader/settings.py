@@ -28,7 +28,8 @@ class Settings:
     lang: str = "en"  # en or zh: headings and answers
     template: str | None = None  # question set YAML; None = the packaged ten questions
     note_template: str | None = None  # jinja2 Markdown template; None = templates/notes.md.j2
-    concurrency: int = 4  # model calls in flight at once
+    concurrency: int = 4  # model calls in flight at once (across all papers of a batch)
+    papers: int = 2  # papers a batch works on at once
     output: str = "."  # folder (or .md file, or - for stdout) for the note
     cache: bool = True  # reuse stored answers for identical calls
     cache_dir: str = ""  # default: $XDG_CACHE_HOME/paper-reader
@@ -204,6 +205,7 @@ _LIMITS = {
     "download_deadline": (None, "seconds for a download, more than 0"),
     "arxiv_interval": (0, "seconds between arXiv requests, 0 or more"),
     "concurrency": (1, "model calls at once, at least 1"),
+    "papers": (1, "papers at once, at least 1"),
     "max_pages": (1, "pages, at least 1"),
     "max_download_mb": (1, "megabytes, at least 1"),
     "context_window": (512, "tokens, at least 512"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
@@ -47,13 +48,16 @@ def paper_json(paper: Paper) -> str:
 
 
 class BatchDisplay:
-    """Live batch progress on stderr: an overall bar with ETA, and one line per paper in flight."""
+    """Live batch progress on stderr: an overall bar whose ETA moves with every model call, and one
+    line per paper in flight with its own calls done out of its total."""
 
     def __init__(self, console, entries):
         self.entries = entries
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True)
         self.rows: dict[int, int] = {}
+        self.finished = 0
+        self.fraction: dict[int, float] = {}  # papers in flight: share of their calls done
 
     def __enter__(self):
         self.progress.__enter__()
@@ -61,19 +65,35 @@ class BatchDisplay:
         return self
 
     def __call__(self, i: int, stage: str, detail: str) -> None:
-        name = self.entries[i].source[-40:]
-        if stage in ("done", "skipped", "failed"):
+        name = short_name(self.entries[i].source)
+        if stage in ("done", "skipped", "failed", "interrupted"):
             if i in self.rows:
                 self.progress.remove_task(self.rows.pop(i))
-            self.progress.advance(self.overall)
-            return
-        if i not in self.rows:
-            self.rows[i] = self.progress.add_task(name, total=None)
-        self.progress.update(self.rows[i], description=f"  {name} [dim]{stage} {detail[:30]}[/dim]")
+            self.fraction.pop(i, None)
+            self.finished += 1
+        else:
+            counts = re.fullmatch(r"(\d+)/(\d+)", detail)
+            if i not in self.rows:
+                self.rows[i] = self.progress.add_task(f"  {name}", total=None)
+            if counts:  # "3/12": the paper's calls of this stage
+                done, total = int(counts.group(1)), max(int(counts.group(2)), 1)
+                self.progress.update(self.rows[i], completed=done, total=total,
+                                     description=f"  {name} [dim]{stage}[/dim]")
+                self.fraction[i] = 0.1 + 0.9 * done / total if stage != "digest" else 0.1 + 0.4 * done / total
+            else:
+                self.progress.update(self.rows[i], description=f"  {name} [dim]{stage}[/dim]")
+        # fractional progress: the ETA is known from the first calls, not the first finished paper
+        self.progress.update(self.overall, completed=self.finished + sum(self.fraction.values()))
 
     def __exit__(self, *exc):
         self.progress.__exit__(*exc)
         return False
+
+
+def short_name(source: str, width: int = 36) -> str:
+    """A paper's argument as a short label: a file's name, an ID or URL as given, cut at the end."""
+    name = source if "://" in source or "/" not in source.strip("/") else source.rstrip("/").rsplit("/", 1)[-1]
+    return name if len(name) <= width else name[: width - 1] + "…"
 
 
 def batch_table(results) -> Table:

@@ -91,3 +91,42 @@ def test_a_model_without_its_key_says_which_variable_at_once(sample_pdf, tmp_pat
     assert result.exit_code == 1 and "needs OPENAI_API_KEY" in result.stderr
     assert time.monotonic() - started < 30  # no retries (litellm's import is most of it)
     assert not list(tmp_path.glob("*.md"))
+
+
+def test_batch_keeps_one_limit_on_model_calls_across_papers(sample_pdf, tmp_path):
+    import threading
+    import time
+
+    from paper_reader.batch import run_batch
+    from paper_reader.readinglist import Entry
+    from paper_reader.settings import load_settings
+    from tests.support.pdfgen import sample_paper
+
+    in_flight, peak, lock = [0], [0], threading.Lock()
+
+    def reply(messages):
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        time.sleep(0.02)
+        with lock:
+            in_flight[0] -= 1
+        return REPLY
+
+    entries = [Entry(str(sample_paper(tmp_path / f"p{i}.pdf", title=f"Paper {i}"))) for i in range(4)]
+    settings = load_settings({"output": str(tmp_path / "out"), "concurrency": 3, "papers": 4})
+    results = run_batch(entries, settings, model=FakeLLM(reply))
+    assert [r.status for r in results] == ["done"] * 4
+    assert 1 < peak[0] <= 3  # -j 3: three calls on the server, not papers x calls
+
+
+@pytest.mark.parametrize("source, label", [
+    ("/home/me/papers/attention_is_all_you_need.pdf", "attention_is_all_you_need.pdf"),
+    ("2112.11446", "2112.11446"),
+    ("https://arxiv.org/abs/1706.03762", "https://arxiv.org/abs/1706.03762"),
+    ("a" * 50 + ".pdf", "a" * 35 + "…"),
+])
+def test_batch_rows_name_papers_shortly(source, label):
+    from paper_reader.show import short_name
+
+    assert short_name(source) == label
