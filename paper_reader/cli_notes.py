@@ -152,3 +152,36 @@ def batch(
             typer.echo(str(r.path))
     if failed:
         raise typer.Exit(1)
+
+
+CONFIG_HELP = """Show the effective settings and where each came from (flag, environment, config file, default).
+
+[b]Examples[/b]
+
+  paper-reader config
+
+  paper-reader config --json
+"""
+
+
+@app.command(name="config", help=CONFIG_HELP)
+def config_command(as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts.")):
+    from rich.table import Table
+
+    from .settings import describe, resolve_settings
+
+    with _errors():
+        rows = describe(*resolve_settings())
+    if as_json:
+        import json
+
+        typer.echo(json.dumps({name: {"value": value, "from": origin} for name, value, origin in rows}, indent=2))
+        return
+    table = Table(title="paper-reader settings (highest first: flag > environment > notes repo > user > default)")
+    for column in ("setting", "value", "from"):
+        table.add_column(column)
+    for name, value, origin in rows:
+        table.add_row(name, escape(value), escape(origin) if origin != "default" else "[dim]default[/dim]")
+    from rich.console import Console
+
+    Console().print(table)

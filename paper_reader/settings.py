@@ -58,12 +58,20 @@ class Settings:
 _TYPES = {f.name: f.type for f in fields(Settings)}
 
 
+def _base_type(name: str) -> str:
+    """The field's own type, from its annotation: 'int | None' -> 'int'."""
+    return str(_TYPES[name]).split("|")[0].strip()
+
+
 def _coerce(name: str, value, where: str):
+    """A value converted to its field's type (bool, int, float, str), or a ConfigError naming it."""
     if value is None:
         return None
-    kind = str(_TYPES[name])
+    kind = _base_type(name)
+    if isinstance(value, (list, dict)) and kind != "tuple":
+        raise ConfigError(f"{where}: '{name}' must be a single value, not a {type(value).__name__}.")
     try:
-        if "bool" in kind:
+        if kind == "bool":
             if isinstance(value, bool):
                 return value
             word = str(value).strip().lower()
@@ -72,13 +80,25 @@ def _coerce(name: str, value, where: str):
             if word in ("0", "false", "no", "off"):
                 return False
             raise ConfigError(f"{where}: '{name}' must be true or false, not {value!r}.")
-        if "int" in kind:
+        if kind == "int":
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError(value)
             return int(value)
-        if "float" in kind:
+        if kind == "float":
+            if isinstance(value, bool):
+                raise ValueError(value)
             return float(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: '{name}' must be a number, not {value!r}.") from exc
     return str(value)
+
+
+def _unknown(key, where: str) -> ConfigError:
+    import difflib
+
+    close = difflib.get_close_matches(str(key), [*_TYPES, "trusted_repos"], n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else f" Known settings: {', '.join(_TYPES)}."
+    return ConfigError(f"{where}: unknown setting '{key}'.{hint}")
 
 
 MAX_CONFIG_BYTES = 1_000_000
@@ -113,6 +133,8 @@ def _from_file(path: Path, trusted: bool = True) -> dict:
             continue  # the user config's own list, read by _trusted
         elif key in _TYPES:
             out[key] = _coerce(key, value, f"Config {path}")
+        else:  # a typo ("modle:") must not silently run the default model
+            raise _unknown(key, f"Config {path}")
     if not trusted:
         _refuse_redirects(out, path)
     return out
@@ -165,6 +187,11 @@ def find_repo_config(start: Path | None = None) -> Path | None:
 
 def load_settings(flags: dict | None = None, cwd: Path | None = None) -> Settings:
     """Merge defaults, user config, repo config, environment (PAPER_READER_*) and flags."""
+    return resolve_settings(flags, cwd)[0]
+
+
+def resolve_settings(flags: dict | None = None, cwd: Path | None = None) -> tuple[Settings, dict[str, str]]:
+    """The settings and, for each one not at its default, where its value came from."""
     merged: dict = {}
     origin: dict[str, str] = {}  # where each value came from, for the error naming it
     user = user_config_path()
@@ -196,7 +223,18 @@ def load_settings(flags: dict | None = None, cwd: Path | None = None) -> Setting
         raise ConfigError(f"Language '{settings.lang}' is not supported: use en or zh.")
     if settings.concurrency < 1:
         raise ConfigError("concurrency must be at least 1.")
-    return settings
+    return settings, origin
+
+
+def describe(settings: Settings, origin: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(name, value, where from) for every setting, as `paper-reader config` shows them."""
+    rows = []
+    for f in fields(Settings):
+        value = getattr(settings, f.name)
+        if f.name == "deployments":
+            value = [{k: ("***" if "key" in k.lower() else v) for k, v in d.items()} for d in value]
+        rows.append((f.name, str(value), origin.get(f.name, "default")))
+    return rows
 
 
 # name -> (smallest allowed, what it is): every number must also be finite

@@ -130,3 +130,36 @@ def test_batch_rows_name_papers_shortly(source, label):
     from paper_reader.show import short_name
 
     assert short_name(source) == label
+
+
+def test_an_unknown_setting_is_an_error_naming_file_and_key(tmp_path, monkeypatch):
+    (tmp_path / "paper-reader.yaml").write_text("modle: gpt-4o-mini\n", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["read", "x.pdf"])
+    assert result.exit_code == 1
+    assert "unknown setting 'modle'" in result.stderr and "Did you mean 'model'?" in result.stderr
+    assert "paper-reader.yaml" in result.stderr
+
+
+@pytest.mark.parametrize("text, message", [("concurrency: [1, 2]\n", "single value"),
+                                          ("max_pages: 2.5\n", "must be a number"),
+                                          ("cache: maybe\n", "true or false")])
+def test_values_are_converted_by_the_fields_type(tmp_path, monkeypatch, text, message):
+    from paper_reader.errors import ConfigError
+    from paper_reader.settings import load_settings
+
+    (tmp_path / "paper-reader.yaml").write_text(text, "utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_settings(cwd=tmp_path)
+
+
+def test_config_shows_each_setting_and_where_it_came_from(tmp_path, monkeypatch):
+    (tmp_path / "paper-reader.yaml").write_text("lang: zh\n", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PAPER_READER_CONCURRENCY", "7")
+    result = CliRunner().invoke(app, ["config", "--json"])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["lang"] == {"value": "zh", "from": f"Config {tmp_path / 'paper-reader.yaml'}"}
+    assert data["concurrency"] == {"value": "7", "from": "PAPER_READER_CONCURRENCY"}
+    assert data["timeout"]["from"] == "default"
