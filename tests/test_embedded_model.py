@@ -20,7 +20,9 @@ def test_embedded_model_writes_ten_grounded_answers(tmp_path):
     settings = load_settings({"output": str(tmp_path), "concurrency": 2})
     result = read(EXAMPLE, settings)
     text = result.path.read_text()
-    bodies = re.split(r"^# \d+\. .+$", text, flags=re.M)[1:]
+    answers, digests = text.split("<details>", 1)  # the ten answers, then the section-by-section part
+    assert "<summary>Section by section</summary>" in digests
+    bodies = re.split(r"^# \d+\. .+$", answers, flags=re.M)[1:]
     assert len(bodies) == 10
     # the related-papers answer of a tiny model comes from the paper's own citations, not a call,
     # and its section digests are the sections' own key sentences
