@@ -116,6 +116,7 @@ def _one(i: int, result: PaperResult, settings: Settings, llm: LLM, force: bool,
         local = replace(settings, lang=entry.lang or settings.lang)
         report(i, "read", redact_source(entry.source))
         paper = open_paper(entry.source, local)
+        paper.tags = list(entry.tags)  # the reading list's tags reach the note and the index
         result.title = paper.title
         with write_lock:  # papers sharing a title get distinct notes, the same one on every re-run
             target = distinct_target(target_for(paper, local, entry.topic), paper,

@@ -81,6 +81,7 @@ class Paper:
     section_source: str = "outline"  # "outline" or "detected"
     local_path: str = ""  # the PDF file read (source may be a URL)
     warnings: list[str] = field(default_factory=list)  # what the reader could not read well
+    tags: list[str] = field(default_factory=list)  # the reader's own (a reading list's tags:), for the note and index
 
     @property
     def page_count(self) -> int:

@@ -22,7 +22,7 @@ _MY_NOTES = {"mynotes", "我的笔记"}
 _QA = {"q&a", "疑难解答"}
 # Keys render.front_matter writes; any other key in an old note (tags, status, ...) is the user's.
 _GENERATED_KEYS = {
-    "title", "authors", "year", "source", "arxiv", "model", "template", "language", "generated",
+    "title", "authors", "year", "source", "arxiv", "doi", "model", "template", "language", "generated",
     "generator", "pages", "sections", "references", "calls", "cached_calls", "tokens", "cost_usd",
     "citations", "numbers", "related_papers_dropped", "generated_sha256", "generated_parts",  # keep in step with render.front_matter
 }

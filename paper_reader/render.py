@@ -29,6 +29,8 @@ def front_matter(notes: Notes) -> dict:
         "authors": p.authors,
         "year": p.year,
         "source": p.source,
+        "doi": p.doi,
+        "tags": list(p.tags),
         "arxiv": p.arxiv_id,
         "model": notes.model,
         "template": notes.questions.name,

@@ -163,3 +163,16 @@ def test_config_shows_each_setting_and_where_it_came_from(tmp_path, monkeypatch)
     assert data["lang"] == {"value": "zh", "from": f"Config {tmp_path / 'paper-reader.yaml'}"}
     assert data["concurrency"] == {"value": "7", "from": "PAPER_READER_CONCURRENCY"}
     assert data["timeout"]["from"] == "default"
+
+
+def test_reading_list_tags_reach_the_note_and_the_index(sample_pdf, tmp_path, monkeypatch):
+    repo = tmp_path / "notes"
+    assert CliRunner().invoke(app, ["init", str(repo)]).exit_code == 0
+    monkeypatch.chdir(repo)
+    reading = tmp_path / "list.txt"
+    reading.write_text(f"{sample_pdf} topic: testing tags: reading, pdf\n")
+    result = invoke(["batch", str(reading)])
+    assert result.exit_code == 0, result.stderr
+    note = next((repo / "testing").glob("*.md"))
+    assert "tags:\n- reading\n- pdf\n" in note.read_text()
+    assert "reading, pdf" in (repo / "README.md").read_text()
