@@ -108,73 +108,87 @@ def make_notes(paper: Paper, questions: QuestionSet, model: LLM, lang: str = "en
                concurrency: int = 4, progress: Progress | None = None) -> Notes:
     """Answer every question of the set about the paper, section by section."""
     started = time.monotonic()
-    report = progress or (lambda *a: None)
-    usage = Usage()
-    # title-and-authors front matter says nothing worth a call once an abstract follows it
-    sections = [s for s in paper.sections if s.kind not in SKIP_KINDS and s.text.strip()
-                and not (s.kind == "front" and len(s.text) < 400)]
-    budget = Budget.for_model(model)
-    count = model.count_tokens
-    chunks = [c for s in sections for c in chunk_section(s, budget.chunk, count)]
-    packs = pack_chunks(chunks, budget.pack, count) if not model.small else [[c] for c in chunks]
-    prefix = _prefix(paper, sections, model, lang, budget)
-    passages = make_passages(sections, budget.passage, count) if prefix is None else []
-
-    def digest(pack: list[Chunk]) -> Digest:
-        first = pack[0]
-        if model.small:  # a tiny model restates a few of these at best: the paper's own, no call
-            return Digest(tuple(pack), "\n".join(f"- {s} (p. {page})" for page, s in key_sentences(first)))
-        bullets = 4 if model.small else min(16, 6 + 2 * len(pack))
-        if prefix is not None:  # the paper is in the cached prefix: name the sections, not their text
-            user = render("digest_whole.j2", title=paper.title, pack=pack, bullets=bullets, small=model.small,
-                          lang=lang).strip()
-            messages = [_system_message(model, prefix), {"role": "user", "content": user}]
-        else:
-            messages = _messages(model, lang, "digest.j2", title=paper.title, label=first.section.label,
-                                 section_title=first.section.title, part=first.part, parts=first.parts,
-                                 pack=pack if len(pack) > 1 else [], text=first.text, bullets=bullets)
-        c = model.complete(messages, budget.digest_out * (1 if len(pack) == 1 else 2))
-        usage.add(c)
-        return Digest(tuple(pack), clean_answer(c.text))
-
-    numbers = paper_numbers(paper)
-    # what the paper itself cites most, computed once for the questions that draw on references
-    cited = related_from_citations(paper) if any("references" in q.sources for q in questions.questions) else ""
-    digests: list[Digest] = []
-
-    def answer(q: Question) -> Answer:
-        seen = digests if prefix is None else []  # with the whole paper in front of it, no digest is needed
-        if model.small and "references" in q.sources and cited:
-            # a tiny model cannot match papers to a bibliography; the paper's own citations can
-            return finish(paper, q, "", seen, model, Material(), numbers, cited)
-        messages, material = _answer_messages(paper, sections, q, seen, passages, model, lang, budget, prefix)
-        c = model.complete(messages, budget.answer_out)
-        usage.add(c)
-        return finish(paper, q, c.text, seen, model, material, numbers, cited, whole=prefix is not None)
-
+    note = _Note(paper, model, lang, questions)
     items = list(questions.questions)
-    with _Stages(concurrency, report) as stages:
-        if prefix is None:  # digests first: the answers' windows are filled with them
-            digests[:] = stages.gather(stages.submit("digest", digest, packs, _describe_pack))
-            answers = stages.gather(stages.submit("answer", answer, items, lambda q: q.id))
+    with _Stages(concurrency, progress or (lambda *a: None)) as stages:
+        if note.prefix is None:  # digests first: the answers' windows are filled with them
+            note.digests[:] = stages.gather(stages.submit("digest", note.digest, note.packs, _describe_pack))
+            answers = stages.gather(stages.submit("answer", note.answer, items, _describe_question))
         else:
             # one answer (question 9 where there is one) warms the provider's cache with the prefix;
             # then every digest and every other answer reads it from the cache, all at once
             warm = next((i for i, q in enumerate(items) if "references" in q.sources), 0)
-            first = stages.gather(stages.submit("answer", answer, items[warm:warm + 1], lambda q: q.id,
+            first = stages.gather(stages.submit("answer", note.answer, items[warm:warm + 1], _describe_question,
                                                 total=len(items)))
-            pending = stages.submit("digest", digest, packs, _describe_pack)
-            rest = stages.submit("answer", answer, items[:warm] + items[warm + 1:], lambda q: q.id,
+            pending = stages.submit("digest", note.digest, note.packs, _describe_pack)
+            rest = stages.submit("answer", note.answer, items[:warm] + items[warm + 1:], _describe_question,
                                  total=len(items))
-            digests[:] = stages.gather(pending)
+            note.digests[:] = stages.gather(pending)
             late = stages.gather(rest)
             answers = late[:warm] + first + late[warm:]
-    return Notes(paper, questions, answers, model.name, lang, usage, len(packs),
-                 time.monotonic() - started, digests=list(digests))
+    return Notes(paper, questions, answers, model.name, lang, note.usage, len(note.packs),
+                 time.monotonic() - started, digests=list(note.digests))
+
+
+class _Note:
+    """One note in the making: what is sent for each digest and each answer, and what it cost."""
+
+    def __init__(self, paper: Paper, model: LLM, lang: str, questions: QuestionSet):
+        self.paper, self.model, self.lang = paper, model, lang
+        self.usage = Usage()
+        # title-and-authors front matter says nothing worth a call once an abstract follows it
+        self.sections = [s for s in paper.sections if s.kind not in SKIP_KINDS and s.text.strip()
+                         and not (s.kind == "front" and len(s.text) < 400)]
+        self.budget = Budget.for_model(model)
+        count = model.count_tokens
+        chunks = [c for s in self.sections for c in chunk_section(s, self.budget.chunk, count)]
+        self.packs = [[c] for c in chunks] if model.small else pack_chunks(chunks, self.budget.pack, count)
+        self.prefix = _prefix(paper, self.sections, model, lang, self.budget)
+        self.passages = make_passages(self.sections, self.budget.passage, count) if self.prefix is None else []
+        self.numbers = paper_numbers(paper)
+        # what the paper itself cites most, computed once for the questions that draw on references
+        self.cited = related_from_citations(paper) if any("references" in q.sources for q in questions.questions) \
+            else ""
+        self.digests: list[Digest] = []
+
+    def digest(self, pack: list[Chunk]) -> Digest:
+        """A section (or a pack of short ones) condensed; the paper's own key sentences for a tiny model."""
+        first, model = pack[0], self.model
+        if model.small:  # a tiny model restates a few of these at best: the paper's own, no call
+            return Digest(tuple(pack), "\n".join(f"- {s} (p. {page})" for page, s in key_sentences(first)))
+        bullets = min(16, 6 + 2 * len(pack))
+        if self.prefix is not None:  # the paper is in the cached prefix: name the sections, not their text
+            user = render("digest_whole.j2", title=self.paper.title, pack=pack, bullets=bullets, small=False,
+                          lang=self.lang).strip()
+            messages = [_system_message(model, self.prefix), {"role": "user", "content": user}]
+        else:
+            messages = _messages(model, self.lang, "digest.j2", title=self.paper.title, label=first.section.label,
+                                 section_title=first.section.title, part=first.part, parts=first.parts,
+                                 pack=pack if len(pack) > 1 else [], text=first.text, bullets=bullets)
+        c = model.complete(messages, self.budget.digest_out * (1 if len(pack) == 1 else 2))
+        self.usage.add(c)
+        return Digest(tuple(pack), clean_answer(c.text))
+
+    def answer(self, q: Question) -> Answer:
+        """One question answered from the whole paper, or from its window filled by relevance."""
+        seen = self.digests if self.prefix is None else []  # with the whole paper in front of it, no digest
+        if self.model.small and "references" in q.sources and self.cited:
+            # a tiny model cannot match papers to a bibliography; the paper's own citations can
+            return finish(self.paper, q, "", seen, self.model, Material(), self.numbers, self.cited)
+        messages, material = _answer_messages(self.paper, self.sections, q, seen, self.passages, self.model,
+                                              self.lang, self.budget, self.prefix)
+        c = self.model.complete(messages, self.budget.answer_out)
+        self.usage.add(c)
+        return finish(self.paper, q, c.text, seen, self.model, material, self.numbers, self.cited,
+                      whole=self.prefix is not None)
 
 
 def _describe_pack(p: list[Chunk]) -> str:
     return f"{p[0].section.label} {p[0].section.title}"[:60]
+
+
+def _describe_question(q: Question) -> str:
+    return q.id
 
 
 class _Stages:
