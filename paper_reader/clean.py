@@ -198,11 +198,14 @@ def map_private_use(lines: list[Line]) -> list[Line]:
     return [_with_text(ln, ln.text.translate(table)) for ln in lines]
 
 
+_HYPHENATED_WORD = re.compile(r"\w[\w-]*\w")  # U+FFFE is not \w: the broken halves never join the vocabulary
+
+
 def join_soft_hyphen_lines(lines: list[Line]) -> list[Line]:
     """Resolve PDFium's line-break hyphen marks with the document's own spelling as first guide."""
     if not any(SOFT_HYPHEN in ln.text for ln in lines):
         return lines
-    seen = frozenset(w.lower() for ln in lines for w in re.findall(r"\w[\w-]*\w", ln.text) if SOFT_HYPHEN not in w)
+    seen = frozenset(_HYPHENATED_WORD.findall("\n".join(ln.text for ln in lines).lower()))
     return [replace(ln, text=join_soft_hyphens(ln.text, seen)) if SOFT_HYPHEN in ln.text else ln for ln in lines]
 
 
@@ -247,6 +250,8 @@ _READABLE = re.compile(r"[\x20-\x7e\s\u00a0-\u024f\u0370-\u03ff\u1e00-\u1fff\u20
 
 
 _VOWEL = re.compile(r"[aeiouyAEIOUY]")
+_LONG_WORD = re.compile(r"[A-Za-z]{4,}")
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def garbage_ratio(text: str) -> float:
@@ -259,8 +264,11 @@ def garbage_ratio(text: str) -> float:
     chars = "".join(text.split())
     if not chars:
         return 1.0
-    bad = len(_READABLE.sub("", chars))  # control, private-use, U+FFFD and foreign letters
-    words = [w for w in _WORD.findall(text) if len(w) >= 4]
+    if chars.isascii():  # most pages: only control characters can be bad
+        bad = len(_ASCII_CONTROL.findall(chars))
+    else:
+        bad = len(_READABLE.sub("", chars))  # control, private-use, U+FFFD and foreign letters
+    words = _LONG_WORD.findall(text)
     vowelless = sum(1 for w in words if not _VOWEL.search(w))
     word_ratio = vowelless / len(words) if len(words) >= 50 else 0.0
     return max(min(bad / len(chars), 1.0), word_ratio)

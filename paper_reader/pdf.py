@@ -177,11 +177,11 @@ def _lines_of(textpage, number: int, height: float) -> list[Line]:
         lead = first + (len(span) - len(span.lstrip()))
         tail = first + len(span.rstrip()) - 1
         # a body line's size is any of its letters'; a short line (title, heading) may mix sizes
-        samples = {(lead + tail) // 2} if tail - lead > 60 else {lead, tail, (lead + tail) // 2}
+        samples = {(lead + tail) // 2} if tail - lead > 60 else {lead, (lead + tail) // 2}
         sizes = sorted(_size(textpage, i, matrix) for i in samples)
-        # the largest: small caps ("1 INTRODUCTION" with its capital larger) and superscript marks
-        # (smaller) are set in the line's size; a drop cap ("W E ARE ...") is not, so the median there
-        size = sizes[len(sizes) // 2] if _DROP_CAP.match(stripped) else sizes[-1]
+        # the largest: small caps ("1 INTRODUCTION" with its capital larger) are set in the line's
+        # size; a drop cap ("W E ARE ...") is not, so the smallest there
+        size = sizes[0] if _DROP_CAP.match(stripped) else sizes[-1]
         alpha = _LETTER.search(span)
         letter = first + alpha.start() if alpha else lead  # not a "," before a name
         weight = raw.FPDFText_GetFontWeight(textpage, letter)
