@@ -82,6 +82,8 @@ def price(model: str, input_tokens: int, cached: int, output: int) -> float | No
     """litellm's price for these tokens, cache reads priced as cache reads; None when unknown."""
     from .llm import _litellm
 
+    if model.startswith("gguf:"):  # a local file: no bill
+        return 0.0
     try:
         prompt_cost, completion_cost = _litellm().cost_per_token(
             model=model, prompt_tokens=input_tokens, completion_tokens=output, cache_read_input_tokens=cached)
@@ -92,15 +94,15 @@ def price(model: str, input_tokens: int, cached: int, output: int) -> float | No
 
 def dry_run(source: str | Path, settings, model: LLM | None = None) -> Estimate:
     """Read the paper and estimate its note's calls, tokens and cost; no model is called."""
-    from .core import open_paper
-    from .llm import LiteLLM
+    from dataclasses import replace
+
+    from .core import open_model, open_paper
     from .pipeline import make_notes
     from .template import load_questions
 
     questions = load_questions(settings.template)
     paper = open_paper(source, settings)
-    inner = model or LiteLLM(settings.model, context_window=settings.context_window,
-                             deployments=list(settings.deployments) or None)
+    inner = model or open_model(replace(settings, cache=False))
     counter = DryRun(inner)
     make_notes(paper, questions, counter, lang=settings.lang, concurrency=settings.concurrency)
     return counter.estimate(paper.title)
