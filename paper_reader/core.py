@@ -28,8 +28,13 @@ class ReadResult:
 
 def open_model(settings: Settings) -> LLM:
     """The configured model, behind the on-disk cache unless caching is off."""
-    model: LLM = LiteLLM(settings.model, context_window=settings.context_window, timeout=settings.timeout,
-                         deployments=list(settings.deployments) or None)
+    from .gguf import GgufLLM, is_gguf
+
+    if is_gguf(settings.model):  # a local GGUF file, run in-process like the embedded default
+        model: LLM = GgufLLM(settings.model, context_window=settings.context_window)
+    else:
+        model = LiteLLM(settings.model, context_window=settings.context_window, timeout=settings.timeout,
+                        deployments=list(settings.deployments) or None)
     return CachedLLM(model, settings.cache_path()) if settings.cache else model
 
 
