@@ -51,3 +51,20 @@ def test_other_section_questions_get_the_digest_and_the_text(sample_pdf):
 def test_without_a_note_sections_are_read_from_the_paper(sample_pdf):
     r = route("summarize section 4", read_paper(sample_pdf))
     assert r.kind == "section" and "2x faster" in r.material[0][1]
+
+
+def test_ask_cli_summarizes_a_section_from_the_note(sample_pdf, tmp_path):
+    from typer.testing import CliRunner
+
+    from paper_reader.cli import app
+
+    runner = CliRunner()
+    writer = FakeLLM(_digest, context_window=2048, small=True)
+    assert runner.invoke(app, ["read", str(sample_pdf), "-o", str(tmp_path)],
+                         obj={"open_model": lambda s: writer}).exit_code == 0
+    note = tmp_path / "A Sample Paper on Testing.md"
+    asker = FakeLLM()
+    result = runner.invoke(app, ["ask", str(note), "summarize section 4"], obj={"open_model": lambda s: asker})
+    assert result.exit_code == 0, result.output
+    assert "We find that the reader is 2x faster than the baseline." in result.stdout and not asker.history
+    assert "## summarize section 4" in note.read_text()
