@@ -140,11 +140,12 @@ def repair_dropped_ligatures(lines: list[Line]) -> list[Line]:
     acronym ("NER"), and a capitalised word only if the paper also writes it in lower case (so
     names such as "Nal" or "Cong" stay as printed).
     """
-    seen = Counter(w for ln in lines for w in _WORD.findall(ln.text))
-    lower = {w for w in seen if w.islower()}
-    fixes = _ligature_fixes({w.lower() for w in seen if not w.isupper() or len(w) == 1})
-    if len(fixes) < 3 or sum(n for w, n in seen.items() if w.lower() in fixes) < 5:
+    words = _WORD.findall("\n".join(ln.text for ln in lines))
+    vocabulary = set(words)
+    fixes = _ligature_fixes({w.lower() for w in vocabulary if not w.isupper() or len(w) == 1})
+    if len(fixes) < 3 or sum(1 for w in words if w.lower() in fixes) < 5:
         return lines
+    lower = {w for w in vocabulary if w.islower()}
 
     def fix(m: re.Match) -> str:
         w = m.group(0)
@@ -251,6 +252,7 @@ _READABLE = re.compile(r"[\x20-\x7e\s\u00a0-\u024f\u0370-\u03ff\u1e00-\u1fff\u20
 
 _VOWEL = re.compile(r"[aeiouyAEIOUY]")
 _LONG_WORD = re.compile(r"[A-Za-z]{4,}")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -264,10 +266,10 @@ def garbage_ratio(text: str) -> float:
     chars = "".join(text.split())
     if not chars:
         return 1.0
-    if chars.isascii():  # most pages: only control characters can be bad
-        bad = len(_ASCII_CONTROL.findall(chars))
-    else:
-        bad = len(_READABLE.sub("", chars))  # control, private-use, U+FFFD and foreign letters
+    # control characters, and among the non-ASCII ones private-use, U+FFFD and foreign letters
+    bad = len(_ASCII_CONTROL.findall(chars))
+    if not chars.isascii():
+        bad += sum(1 for c in _NON_ASCII.findall(chars) if not _READABLE.match(c))
     words = _LONG_WORD.findall(text)
     vowelless = sum(1 for w in words if not _VOWEL.search(w))
     word_ratio = vowelless / len(words) if len(words) >= 50 else 0.0
