@@ -95,7 +95,31 @@ def route(question: str, paper: Paper, budget_chars: int = 12000,
         if sec is None:
             return Route("missing", [], f"The paper has no section called '{name}'. Its sections are: {_listing(paper)}.")
         return _section_route(question, paper, sec, budget_chars, digests)
+    sec = _bare_section(question, paper)  # "summarize the conclusion": a section named without the word
+    if sec is not None:
+        return _section_route(question, paper, sec, budget_chars, digests)
     return Route("general", _best_sentences(question, paper, budget_chars))
+
+
+_BARE = re.compile(r"^\s*(?:please\s+)?(?:summari[sz]e|explain|describe|what is in|what's in)\s+(?:the\s+)?"
+                   r"(?P<name>[\w' -]{3,60}?)\s*[?.!]*\s*$", re.I)
+
+
+def _bare_section(question: str, paper: Paper) -> Section | None:
+    """The section a request names by its title or kind ("the conclusion", "the related work")."""
+    from .sections import kind_of
+
+    m = _BARE.match(question)
+    if not m:
+        return None
+    name = m.group("name").strip().lower()
+    by_title = next((s for s in paper.sections if s.printed and s.title.lower() == name), None)
+    if by_title is not None:
+        return by_title
+    kind = kind_of(name)
+    if kind in ("other", "front") or len(name.split()) > 3:
+        return None  # "explain the attention mechanism" is a question about the paper, not a section
+    return next((s for s in paper.sections if s.kind == kind and s.level == 1), None)
 
 
 def _section_route(question: str, paper: Paper, sec: Section, budget: int, digests) -> Route:

@@ -8,6 +8,8 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from rich.markup import escape
+
 from .cli import _errors, _injected_model, app, check_lang, err
 
 
@@ -91,9 +93,17 @@ def ask(
 
 
 def _interactive(session) -> None:
+    from rich.markdown import Markdown
     from rich.prompt import Prompt
 
+    from .core import PartMissing
+
     console = Console()
+    paper = session.paper
+    console.print(f"[bold]{escape(paper.title)}[/bold] [dim]({paper.page_count} pages, {len(paper.sections)} sections"
+                  f"{', answers go to ' + escape(str(session.note_path)) if session.note_path else ''})[/dim]\n"
+                  "[dim]Ask about the paper, a page (\"what is on page 2?\") or a section (\"summarize section 3\"); "
+                  "an empty line or Ctrl-D ends.[/dim]")
     while True:
         try:
             question = Prompt.ask("[bold]?[/bold]", console=console, default="", show_default=False)
@@ -101,4 +111,10 @@ def _interactive(session) -> None:
             break
         if not question.strip():
             break
-        console.print(session.ask(question))
+        try:
+            with console.status("[dim]thinking…[/dim]"):
+                answer = session.ask(question)
+        except PartMissing as exc:
+            console.print(f"[yellow]{escape(str(exc))}[/yellow]")
+            continue
+        console.print(Markdown(answer))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .cache import CachedLLM
 from .document import Paper
-from .errors import OutputError, PaperReaderError
+from .errors import InputError, OutputError, PaperReaderError
 from .llm import LLM, LiteLLM
 from .pipeline import Notes, Progress, make_notes
 from .reader import read_paper
@@ -308,6 +308,10 @@ def read(source: str | Path, settings: Settings, model: LLM | None = None,
     return ReadResult(notes, markdown, path, "; ".join(kept))
 
 
+class PartMissing(InputError):
+    """A question names a page or section the paper does not have."""
+
+
 class AskSession:
     """Questions about one paper, keeping the conversation; answers are saved to its note if any."""
 
@@ -317,8 +321,13 @@ class AskSession:
         self.asked = 0
 
     def ask(self, question: str) -> str:
-        from .ask import answer_question, append_qa
+        """The answer, appended to the note; a page or section the paper lacks raises PartMissing
+        (nothing is asked of the model and nothing is written)."""
+        from .ask import answer_question, append_qa, route
 
+        probe = route(question, self.paper)
+        if probe.kind == "missing":
+            raise PartMissing(probe.reply)
         note = self.note_path.read_text("utf-8") if self.note_path is not None and self.note_path.is_file() else None
         answer = answer_question(self.paper, question, self.model, self.lang, self.history[-8:], note=note)
         self.history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]

@@ -70,10 +70,32 @@ def test_ask_cli_answers_and_appends_to_the_note(sample_pdf, tmp_path):
     assert note.read_text().endswith("# Q&A\n\n## what is on page 2?\n\n- **Page 2**: the method section (§3, p. 2).\n")
 
 
-def test_ask_cli_missing_section_needs_no_model(sample_pdf):
+def test_ask_cli_missing_section_needs_no_model_and_writes_nothing(sample_pdf, tmp_path):
     llm = FakeLLM()
-    result = runner.invoke(app, ["ask", str(sample_pdf), "summarize section 7"], obj={"open_model": lambda s: llm})
-    assert result.exit_code == 0 and "no section 7" in result.stdout and not llm.history
+    note = tmp_path / "A Sample Paper on Testing.md"
+    assert runner.invoke(app, ["read", str(sample_pdf), "-o", str(tmp_path)], obj={"open_model": lambda s: llm}).exit_code == 0
+    before, calls = note.read_text(), len(llm.history)
+    result = runner.invoke(app, ["ask", str(note), "summarize section 7"], obj={"open_model": lambda s: llm})
+    assert result.exit_code == 1 and "no section 7" in result.stderr
+    assert len(llm.history) == calls and note.read_text() == before
+
+
+@pytest.mark.parametrize("question, label", [("summarize the conclusion", "(§5, p. 2)"),
+                                             ("Explain the related work.", "(§2, p. 1)"),
+                                             ("describe the method", "(§3, p. 2)")])
+def test_a_section_named_without_the_word_section(sample_pdf, question, label):
+    from paper_reader.ask import route
+    from paper_reader.reader import read_paper
+
+    r = route(question, read_paper(sample_pdf))
+    assert r.kind == "section" and r.material[0][0] == label
+
+
+def test_a_question_about_a_concept_is_not_a_section(sample_pdf):
+    from paper_reader.ask import route
+    from paper_reader.reader import read_paper
+
+    assert route("explain how the pipeline keeps page numbers", read_paper(sample_pdf)).kind == "general"
 
 
 def test_sections_json_shape(sample_pdf):
