@@ -77,19 +77,24 @@ def ask(
                                        help="Language of the answer: en or zh."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Folder where the paper's note is."),
     no_save: bool = typer.Option(False, "--no-save", help="Do not append to the note."),
+    commit: bool = typer.Option(False, "--commit", help="Commit the note's new Q&A (notes repository)."),
 ):
-    from .core import ask_session
+    from .core import ask_session, commit_qa
     from .settings import load_settings
 
     with _errors():
-        settings = load_settings(dict(model=model, lang=lang, output=output))
+        settings = load_settings(dict(model=model, lang=lang, output=output, commit=True if commit else None))
         session = ask_session(paper, settings, model=_injected_model(ctx, settings), save=not no_save)
-        if question:
-            typer.echo(session.ask(question))
-        else:
-            _interactive(session)
-    if session.note_path and session.asked:
-        err.print(f"[dim]Added {session.asked} question(s) to {session.note_path}[/dim]")
+        try:
+            if question:
+                typer.echo(session.ask(question))
+            else:
+                _interactive(session)
+        finally:
+            if session.note_path and session.asked:
+                err.print(f"[dim]Added {session.asked} question(s) to {escape(str(session.note_path))}[/dim]")
+                if settings.commit:
+                    commit_qa(session)
 
 
 def _interactive(session) -> None:

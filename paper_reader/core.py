@@ -308,6 +308,17 @@ def read(source: str | Path, settings: Settings, model: LLM | None = None,
     return ReadResult(notes, markdown, path, "; ".join(kept))
 
 
+def commit_qa(session: "AskSession") -> None:
+    """Commit the note a session added questions to, when it lies in a notes repository."""
+    from .repo import commit_files
+
+    note = session.note_path.resolve()
+    repo = find_repo_config(note.parent)
+    if repo is None:
+        raise OutputError(f"{note} is not in a notes repository (no paper-reader.yaml above it): nothing to commit.")
+    commit_files(repo.parent, [note], f"notes: Q&A on {session.paper.title[:60]}")
+
+
 class PartMissing(InputError):
     """A question names a page or section the paper does not have."""
 

@@ -122,3 +122,23 @@ def test_interactive_ask_keeps_the_conversation_until_an_empty_line(sample_pdf):
     assert result.stdout.count("from the paper (§1, p. 1)") == 2
     second = llm.history[-1][0]
     assert [m["content"] for m in second if m["role"] == "user"][0] == "What is proposed?"  # context kept
+
+
+def test_ask_commit_commits_the_new_qa(sample_pdf, tmp_path, monkeypatch):
+    import subprocess
+
+    repo = tmp_path / "notes"
+    assert runner.invoke(app, ["init", str(repo)]).exit_code == 0
+    monkeypatch.chdir(repo)
+    for k, v in {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@e.x", "GIT_COMMITTER_NAME": "T",
+                 "GIT_COMMITTER_EMAIL": "t@e.x"}.items():
+        monkeypatch.setenv(k, v)
+    llm = FakeLLM()
+    assert runner.invoke(app, ["read", str(sample_pdf), "--commit"], obj={"open_model": lambda s: llm}).exit_code == 0
+    note = next(repo.rglob("A Sample Paper on Testing.md"))
+    result = runner.invoke(app, ["ask", str(note), "what is on page 2?", "--commit"], obj={"open_model": lambda s: llm})
+    assert result.exit_code == 0, result.stderr
+    log = subprocess.run(["git", "-C", str(repo), "log", "--format=%s"], capture_output=True, text=True).stdout
+    assert log.splitlines()[0] == "notes: Q&A on A Sample Paper on Testing"
+    status = subprocess.run(["git", "-C", str(repo), "status", "--porcelain"], capture_output=True, text=True).stdout
+    assert note.name not in status
