@@ -6,17 +6,15 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from .arxiv import redact
-from .core import (check_note_template, distinct_target, note_images, open_model, open_paper, render_for, repo_root,
-                   save_note, target_for)
+from .core import Job, NoteExists, check_note_template, open_model, read_job, repo_root
 from .errors import PaperReaderError
 from .files import redact_urls
 from .llm import LLM
-from .pipeline import make_notes
 from .readinglist import Entry
 from .settings import Settings
 from .template import load_questions
@@ -105,47 +103,37 @@ def run_batch(entries: list[Entry], settings: Settings, model: LLM | None = None
 def _one(i: int, result: PaperResult, settings: Settings, llm: LLM, force: bool,
          report: BatchProgress, stop: threading.Event, write_lock: threading.Lock,
          claims: dict | None = None, discard_edits: bool = False) -> None:
+    """One paper through the one read path; the batch keeps only its status and figures."""
     if stop.is_set():
         result.status = "interrupted"
         return
     started = time.monotonic()
     entry = result.entry
+
+    def progress(stage, detail, done, total):
+        if stop.is_set():  # Ctrl-C: abandon this paper between calls; its finished calls are cached
+            raise _Stopped
+        if stage == "read":
+            report(i, "read", redact_source(entry.source) if done == 0 else detail)
+            if done:
+                result.title = detail
+        else:
+            report(i, stage, detail if stage == "write" else f"{done}/{total}")  # the display reads the counts
+
     try:
         if entry.extra.get("missing"):
             raise PaperReaderError(f"{redact_source(entry.source)}: the entry has no PDF file, arXiv ID or URL.")
-        local = replace(settings, lang=entry.lang or settings.lang)
-        report(i, "read", redact_source(entry.source))
-        paper = open_paper(entry.source, local)
-        paper.tags = list(entry.tags)  # the reading list's tags reach the note and the index
-        result.title = paper.title
-        with write_lock:  # papers sharing a title get distinct notes, the same one on every re-run
-            target = distinct_target(target_for(paper, local, entry.topic), paper,
-                                     claims if claims is not None else {})
-        result.path = target.path
-        if target.path is not None and target.path.exists() and not force:
-            result.status = "skipped"
-            report(i, "skipped", paper.title)
-            return
-        def progress(stage, detail, done, total):
-            if stop.is_set():  # Ctrl-C: abandon this paper between calls; its finished calls are cached
-                raise _Stopped
-            report(i, stage, f"{done}/{total}")  # the display reads the counts
-
-        notes = make_notes(paper, load_questions(local.template), llm, lang=local.lang,
-                           concurrency=local.concurrency, progress=progress)
-        if stop.is_set():
-            result.status = "interrupted"
-            return
-        images = note_images(paper, target, local)
-        markdown = render_for(notes, target, images, local)
-        report(i, "write", paper.title)
-        with write_lock:
-            save_note(markdown, target, paper, local, force=True, assets=[p for _, p in images],
-                      discard_edits=discard_edits)
-        u = notes.usage
+        job = Job(entry.source, entry.topic, tuple(entry.tags), entry.lang)
+        done = read_job(job, settings, llm, progress=progress, force=force, discard_edits=discard_edits,
+                        claims=claims if claims is not None else {}, save_guard=lambda target: write_lock)
+        u = done.notes.usage
+        result.title, result.path = done.notes.paper.title, done.path
         result.calls, result.cached, result.tokens, result.cost = u.calls, u.cached, u.input_tokens + u.output_tokens, u.cost
         result.status = "done"
-        report(i, "done", paper.title)
+        report(i, "done", result.title)
+    except NoteExists as exc:
+        result.title, result.path, result.status = exc.paper.title, exc.path, "skipped"
+        report(i, "skipped", exc.paper.title)
     except (_Stopped, KeyboardInterrupt):  # KeyboardInterrupt: llm.Cancelled, a call abandoned
         result.status = "interrupted"
     except PaperReaderError as exc:

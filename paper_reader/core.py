@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .cache import CachedLLM
@@ -267,45 +267,85 @@ def _secure_edits(root: Path, path: Path, paper: Paper, settings: Settings) -> N
     commit_files(root, [path], f"notes: hand edits to {' '.join(paper.title.split())} before regenerating")
 
 
+@dataclass(frozen=True)
+class Job:
+    """One paper to turn into a note: what `read` is given, or one entry of a reading list."""
+
+    source: str
+    topic: str | None = None
+    tags: tuple[str, ...] = ()
+    lang: str | None = None  # overrides the settings' language for this paper
+
+
+class NoteExists(OutputError):
+    """The paper already has a note and --force was not given (batch: the paper is skipped)."""
+
+    def __init__(self, path: Path, paper: Paper):
+        super().__init__(f"{path} already exists. Pass --force to replace it.")
+        self.path, self.paper = path, paper
+
+
 def read(source: str | Path, settings: Settings, model: LLM | None = None,
          progress: Progress | None = None, force: bool = False, topic: str | None = None,
          discard_edits: bool = False) -> ReadResult:
     """Read a paper and write its note; `model` is injectable (tests pass a fake)."""
+    return read_job(Job(str(source), topic), settings, model or open_model(settings), progress=progress,
+                    force=force, discard_edits=discard_edits)
+
+
+def read_job(job: Job, settings: Settings, model: LLM, *, progress: Progress | None = None,
+             force: bool = False, discard_edits: bool = False, claims: dict[Path, str] | None = None,
+             save_guard=None) -> ReadResult:
+    """The one read path, for `read` and for each paper of a batch: open the paper, find where its
+    note goes, refuse early what would fail at the end, write the notes, save them.
+
+    Raises NoteExists when the note exists and `force` is off (a batch skips the paper). `claims`
+    reserves note paths across a batch's papers; `save_guard(target)` is the lock held while saving
+    (default: the notes repository's lock).
+    """
     from .repo import repo_lock
 
     report = progress or (lambda *a: None)
-    questions = load_questions(settings.template)
-    check_note_template(settings)
-    report("read", str(source), 0, 1)
-    paper = open_paper(source, settings)
+    local = replace(settings, lang=job.lang or settings.lang)
+    questions = load_questions(local.template)
+    check_note_template(local)
+    report("read", str(job.source), 0, 1)
+    paper = open_paper(job.source, local)
+    paper.tags = list(job.tags)  # a reading list's tags reach the note and the index
     report("read", paper.title, 1, 1)
-    target = target_for(paper, settings, topic)
-    if target.root is not None or settings.output in (".", "") or Path(settings.output).is_dir():
-        target = distinct_target(target, paper)  # a note named by title: another paper may have it
+    target = target_for(paper, local, job.topic)
+    if claims is not None or target.root is not None or local.output in (".", "") or Path(local.output).is_dir():
+        target = distinct_target(target, paper, claims)  # a note named by title: another paper may have it
     if target.path is not None and target.path.exists() and not force:
-        raise OutputError(f"{target.path} already exists. Pass --force to replace it.")
-    if target.path is not None:  # what would refuse the save refuses it before any model call
-        old = _old_note(target.path)
-        if old is not None:
-            from .notes_merge import merge_note
-
-            merge_note(old, old, force=True, discard_edits=discard_edits, name=f"The note {target.path}")
-            if discard_edits and target.root is not None:
-                from .notes_merge import is_hand_edited
-
-                if is_hand_edited(old) and not settings.commit:
-                    _secure_edits(target.root, target.path, paper, settings)
-    notes = make_notes(paper, questions, model or open_model(settings), lang=settings.lang,
-                       concurrency=settings.concurrency, progress=progress)
-    images = note_images(paper, target, settings)
-    markdown = render_for(notes, target, images, settings)
+        raise NoteExists(target.path, paper)
+    _refuse_early(target, paper, local, discard_edits)
+    notes = make_notes(paper, questions, model, lang=local.lang, concurrency=local.concurrency, progress=progress)
+    images = note_images(paper, target, local)
+    markdown = render_for(notes, target, images, local)
     if target.path is None:
         return ReadResult(notes, markdown, None)
+    report("write", paper.title, 0, 1)
     kept: list[str] = []
-    with repo_lock(target.root, wait=60) if target.root is not None else nullcontext():
-        path = save_note(markdown, target, paper, settings, force, [p for _, p in images],
+    guard = save_guard(target) if save_guard else (
+        repo_lock(target.root, wait=60) if target.root is not None else nullcontext())
+    with guard:
+        path = save_note(markdown, target, paper, local, force, [p for _, p in images],
                          discard_edits=discard_edits, kept=kept)
     return ReadResult(notes, markdown, path, "; ".join(kept))
+
+
+def _refuse_early(target: Target, paper: Paper, settings: Settings, discard_edits: bool) -> None:
+    """What would refuse the save refuses it before any model call (hand edits, uncommitted edits)."""
+    if target.path is None:
+        return
+    old = _old_note(target.path)
+    if old is None:
+        return
+    from .notes_merge import is_hand_edited, merge_note
+
+    merge_note(old, old, force=True, discard_edits=discard_edits, name=f"The note {target.path}")
+    if discard_edits and target.root is not None and is_hand_edited(old) and not settings.commit:
+        _secure_edits(target.root, target.path, paper, settings)
 
 
 def commit_qa(session: "AskSession") -> None:
