@@ -132,3 +132,27 @@ def redact_urls(text: str) -> str:
         return redact(core) + url[len(core):]
 
     return _URL.sub(one, text)
+
+
+def read_small_file(path: Path, *, what: str, limit: int, error: type[Exception]) -> bytes:
+    """The bytes of a small file the user names (a config, a template, a reading list), or `error`
+    with one line naming it: missing, not a regular file, unreadable, or larger than `limit`."""
+    try:
+        raw = read_limited(path, limit + 1)
+    except OSError as exc:
+        raise error(f"{what} {path}: cannot read it ({exc.strerror or exc}).") from exc
+    if raw is None:
+        kind = file_kind(path)
+        raise error(f"{what} {path}: no such file." if kind == "missing" else f"{what} {path}: is {kind}, not a file.")
+    if len(raw) > limit:
+        size = f"{limit // 2**20} MB" if limit >= 2**20 else f"{limit // 1000} kB"
+        raise error(f"{what} {path}: larger than {size}; is it the right file?")
+    return raw
+
+
+def decode_utf8(raw: bytes, path: Path, *, what: str, error: type[Exception]) -> str:
+    """UTF-8 text (a BOM allowed), or `error` saying to save the file as UTF-8."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error(f"{what} {path}: not UTF-8 text (byte {exc.start}). Save it as UTF-8.") from exc

@@ -51,20 +51,11 @@ def load_file(path: str | Path) -> jinja2.Template:
 
     Called before any model call, so a broken template costs nothing.
     """
+    from .files import decode_utf8, read_small_file
+
     p = Path(path)
-    try:
-        if not p.is_file():
-            raise TemplateError(f"Template {p}: no such file.")
-        with p.open("rb") as fh:
-            raw = fh.read(MAX_TEMPLATE_BYTES + 1)
-    except OSError as exc:
-        raise TemplateError(f"Template {p}: cannot read it ({exc.strerror}).") from exc
-    if len(raw) > MAX_TEMPLATE_BYTES:
-        raise TemplateError(f"Template {p}: larger than {MAX_TEMPLATE_BYTES // 1000} kB; is it the right file?")
-    try:
-        source = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise TemplateError(f"Template {p}: not UTF-8 text (byte {exc.start}). Save it as UTF-8.") from exc
+    raw = read_small_file(p, what="Template", limit=MAX_TEMPLATE_BYTES, error=TemplateError)
+    source = decode_utf8(raw, p, what="Template", error=TemplateError)
     try:
         return environment().from_string(source)
     except jinja2.TemplateError as exc:

@@ -29,19 +29,10 @@ LANGS = ("en", "zh")
 
 def load_list(path: str | Path) -> list[Entry]:
     """Parse a reading list by its extension (.yaml/.yml, .bib, anything else as text)."""
-    from .files import file_kind, read_limited
+    from .files import read_small_file
 
     p = Path(path)
-    try:
-        raw = read_limited(p, MAX_LIST_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"{p}: cannot read the reading list ({exc.strerror or exc}).") from exc
-    if raw is None:
-        kind = file_kind(p)
-        raise InputError(f"{p}: no such reading list." if kind == "missing" else
-                         f"{p} is {kind}, not a reading list file.")
-    if len(raw) > MAX_LIST_BYTES:
-        raise InputError(f"{p}: larger than {MAX_LIST_BYTES // 2**20} MB; is it the right file?")
+    raw = read_small_file(p, what="Reading list", limit=MAX_LIST_BYTES, error=InputError)
     text = decode_list(raw, p)
     suffix = p.suffix.lower()
     if suffix in (".yaml", ".yml"):

@@ -106,17 +106,11 @@ TRUST_ENV = "PAPER_READER_TRUST_REPO"
 
 
 def _read_yaml(path: Path):
+    from .files import decode_utf8, read_small_file
+
+    raw = read_small_file(path, what="Config", limit=MAX_CONFIG_BYTES, error=ConfigError)
     try:
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_CONFIG_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"Config {path}: cannot read it ({exc.strerror or exc}).") from exc
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"Config {path}: larger than 1 MB; is it the right file?")
-    try:
-        return yaml.safe_load(raw.decode("utf-8")) or {}
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"Config {path}: not UTF-8 text (byte {exc.start}). Save it as UTF-8.") from exc
+        return yaml.safe_load(decode_utf8(raw, path, what="Config", error=ConfigError)) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"Config {path}: not valid YAML ({' '.join(str(exc).split())[:200]}).") from exc
 

@@ -53,23 +53,11 @@ def load_questions(path: str | Path | None = None) -> QuestionSet:
         source = templates_dir().joinpath(DEFAULT_QUESTIONS)
         name, text = "ten-questions", source.read_text("utf-8")
     else:
-        from .files import file_kind, read_limited
+        from .files import decode_utf8, read_small_file
 
         p = Path(path)
-        try:
-            raw = read_limited(p, 2**20 + 1)
-        except OSError as exc:
-            raise TemplateError(f"Template {p}: cannot read it ({exc.strerror or exc}).") from exc
-        if raw is None:
-            kind = file_kind(p)
-            raise TemplateError(f"Template {p}: no such file." if kind == "missing" else
-                                f"Template {p}: is {kind}, not a YAML file.")
-        if len(raw) > 2**20:
-            raise TemplateError(f"Template {p}: larger than 1 MB; is it the right file?")
-        try:
-            name, text = p.stem, raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise TemplateError(f"Template {p}: not UTF-8 text (byte {exc.start}). Save it as UTF-8.") from exc
+        raw = read_small_file(p, what="Template", limit=2**20, error=TemplateError)
+        name, text = p.stem, decode_utf8(raw, p, what="Template", error=TemplateError)
     where = str(path or DEFAULT_QUESTIONS)
     try:
         data = yaml.safe_load(text)

@@ -57,7 +57,7 @@ def test_bibtex_as_zotero_exports_it():
 
 
 def test_load_list_errors(tmp_path):
-    with pytest.raises(InputError, match="no such reading list"):
+    with pytest.raises(InputError, match="Reading list .*no such file"):
         load_list(tmp_path / "none.txt")
     empty = tmp_path / "empty.txt"
     empty.write_text("# nothing\n")
