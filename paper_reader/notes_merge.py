@@ -24,7 +24,7 @@ _QA = {"q&a", "疑难解答"}
 _GENERATED_KEYS = {
     "title", "authors", "year", "source", "arxiv", "doi", "model", "template", "language", "generated",
     "generator", "pages", "sections", "references", "calls", "cached_calls", "tokens", "cost_usd",
-    "citations", "numbers", "related_papers_dropped", "generated_sha256", "generated_parts",  # keep in step with render.front_matter
+    "citations", "numbers", "related_papers_dropped", "generated_sha256", "generated_parts", "answer_material",  # keep in step with render.front_matter
 }
 
 

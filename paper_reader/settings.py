@@ -145,6 +145,9 @@ def _refuse_redirects(values: dict, path: Path) -> None:
     if values.get("deployments"):
         raise ConfigError(f"Config {path}: 'deployments' in a notes repository's config could send your "
                           f"API keys to a server it names, so it is ignored unless trusted. {how}")
+    if str(values.get("model") or "").lower().startswith("gguf:"):
+        raise ConfigError(f"Config {path}: the model names a file on your disk (gguf:); a notes repository's "
+                          f"config may not choose what is loaded into the model runtime. {how}")
     if "://" in str(values.get("model") or ""):
         raise ConfigError(f"Config {path}: the model names a URL; a notes repository's config may not "
                           f"choose where your API keys go. {how}")

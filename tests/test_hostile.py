@@ -264,3 +264,9 @@ def test_arxiv_entry_must_be_the_paper_asked_for(entry_id):
 def test_arxiv_entry_for_the_paper_asked_for_is_taken():
     meta = _parse_feed(_feed("2101.00001v3"), "2101.00001", "127.0.0.1")
     assert (meta.id, meta.version) == ("2101.00001", "v3")
+
+
+def test_repo_config_cannot_load_a_file_as_the_model(tmp_path):
+    repo = _repo_with_config(tmp_path, "model: gguf:/home/me/.ssh/id_rsa\n")
+    with pytest.raises(ConfigError, match="gguf"):
+        load_settings(cwd=repo)
