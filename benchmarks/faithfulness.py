@@ -21,10 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from paper_reader.evidence import sentences, split_sentences  # noqa: E402
-from paper_reader.grounding import figures, known_figure, paper_numbers, supported  # noqa: E402
-from paper_reader.pipeline import SKIP_KINDS  # noqa: E402
-from paper_reader.reader import read_paper  # noqa: E402
+from paper_reader.writing.evidence import sentences, split_sentences  # noqa: E402
+from paper_reader.writing.grounding import figures, known_figure, paper_numbers, supported  # noqa: E402
+from paper_reader.writing.pipeline import SKIP_KINDS  # noqa: E402
+from paper_reader.reading.reader import read_paper  # noqa: E402
 
 PAPERS = ROOT.parent / "shared" / "papers"
 
@@ -70,10 +70,10 @@ def main() -> None:
         if args.notes:
             note = Path(args.notes).read_text("utf-8")
         else:
-            from paper_reader.llm import LiteLLM
-            from paper_reader.pipeline import make_notes
-            from paper_reader.render import render_notes
-            from paper_reader.template import load_questions
+            from paper_reader.models.llm import LiteLLM
+            from paper_reader.writing.pipeline import make_notes
+            from paper_reader.writing.render import render_notes
+            from paper_reader.writing.questions import load_questions
 
             model = LiteLLM(args.model)
             t = time.monotonic()

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from paper_reader.errors import PaperReaderError  # noqa: E402
-from paper_reader.reader import read_paper  # noqa: E402
+from paper_reader.reading.reader import read_paper  # noqa: E402
 
 PAPERS = ROOT.parent / "shared" / "papers"
 

@@ -24,12 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from paper_reader.llm import LiteLLM  # noqa: E402
-from paper_reader.parse import check_citations  # noqa: E402
-from paper_reader.pipeline import SKIP_KINDS, make_notes  # noqa: E402
-from paper_reader.reader import read_paper  # noqa: E402
-from paper_reader.render import render_notes  # noqa: E402
-from paper_reader.template import load_questions  # noqa: E402
+from paper_reader.models.llm import LiteLLM  # noqa: E402
+from paper_reader.writing.parse import check_citations  # noqa: E402
+from paper_reader.writing.pipeline import SKIP_KINDS, make_notes  # noqa: E402
+from paper_reader.reading.reader import read_paper  # noqa: E402
+from paper_reader.writing.render import render_notes  # noqa: E402
+from paper_reader.writing.questions import load_questions  # noqa: E402
 from tests.support.openai_server import OpenAIServer  # noqa: E402
 
 PAPERS = ROOT.parent / "shared" / "papers"
@@ -118,7 +118,7 @@ def bench_naive(window: int) -> list[dict]:
 
 def bench_pdf() -> list[dict]:
     """Pages per second for reading plus section detection, and peak memory, in a fresh process."""
-    code = ("import sys, time, resource; from paper_reader.reader import read_paper\n"
+    code = ("import sys, time, resource; from paper_reader.reading.reader import read_paper\n"
             "t = time.perf_counter(); p = read_paper(sys.argv[1]); dt = time.perf_counter() - t\n"
             "print(p.page_count, dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
     rows = []
@@ -160,7 +160,7 @@ def _key(section) -> str:
 def bench_throughput(latency: float) -> list[dict]:
     """A 20-paper batch (the shared papers and 10 generated ones) at concurrency 1, 4 and 16."""
     from paper_reader.batch import run_batch
-    from paper_reader.readinglist import Entry
+    from paper_reader.sources.readinglist import Entry
     from paper_reader.settings import Settings
     from tests.support.pdfgen import sample_paper
 

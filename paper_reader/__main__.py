@@ -1,5 +1,5 @@
 """python -m paper_reader: the same as the paper-reader command."""
 
-from .cli import main
+from paper_reader.cli import main
 
 main()

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .arxiv import redact
-from .core import Job, NoteExists, check_note_template, open_model, read_job, repo_root
-from .errors import PaperReaderError
-from .files import redact_urls
-from .llm import LLM
-from .readinglist import Entry
-from .settings import Settings
-from .template import load_questions
+from paper_reader.sources.arxiv import redact
+from paper_reader.core import Job, NoteExists, check_note_template, open_model, read_job, repo_root
+from paper_reader.errors import PaperReaderError
+from paper_reader.files import redact_urls
+from paper_reader.models.llm import LLM
+from paper_reader.sources.readinglist import Entry
+from paper_reader.settings import Settings
+from paper_reader.writing.questions import load_questions
 
 # (entry index, stage, detail) -> the display; stages: read, digest, answer, write, done, skipped, failed
 BatchProgress = Callable[[int, str, str], None]
@@ -68,7 +68,7 @@ def run_batch(entries: list[Entry], settings: Settings, model: LLM | None = None
               progress: BatchProgress | None = None, stop: threading.Event | None = None,
               discard_edits: bool = False) -> list[PaperResult]:
     """Read every entry into a note; finished notes are skipped unless forced (so a re-run resumes)."""
-    from .repo import repo_lock
+    from paper_reader.library.repo import repo_lock
 
     report = progress or (lambda *a: None)
     check_note_template(settings)
@@ -88,7 +88,7 @@ def run_batch(entries: list[Entry], settings: Settings, model: LLM | None = None
             for f in futures:
                 f.result()
         except KeyboardInterrupt:
-            from .llm import cancel_calls
+            from paper_reader.models.llm import cancel_calls
 
             stop.set()  # papers in flight stop; nothing half-written is left
             cancel_calls()  # and their model calls are abandoned now, not after their retries

@@ -7,15 +7,15 @@ from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .cache import CachedLLM
-from .document import Paper
-from .errors import InputError, OutputError, PaperReaderError
-from .llm import LLM, LiteLLM
-from .pipeline import Notes, Progress, make_notes
-from .reader import read_paper
-from .render import note_filename, render_notes, write_atomic
-from .settings import Settings, find_repo_config
-from .template import load_questions
+from paper_reader.models.cache import CachedLLM
+from paper_reader.types import Paper
+from paper_reader.errors import InputError, OutputError, PaperReaderError
+from paper_reader.models.llm import LLM, LiteLLM
+from paper_reader.writing.pipeline import Notes, Progress, make_notes
+from paper_reader.reading.reader import read_paper
+from paper_reader.writing.render import note_filename, render_notes, write_atomic
+from paper_reader.settings import Settings, find_repo_config
+from paper_reader.writing.questions import load_questions
 
 
 @dataclass
@@ -28,7 +28,7 @@ class ReadResult:
 
 def open_model(settings: Settings) -> LLM:
     """The configured model, behind the on-disk cache unless caching is off."""
-    from .gguf import GgufLLM, is_gguf
+    from paper_reader.models.gguf import GgufLLM, is_gguf
 
     if is_gguf(settings.model):  # a local GGUF file, run in-process like the embedded default
         model: LLM = GgufLLM(settings.model, context_window=settings.context_window)
@@ -54,21 +54,21 @@ def check_note_template(settings: Settings) -> None:
     """Before any model call, everything that would make the paid-for work fail at the end: the
     user's note template (compiled), and with --commit in a notes repository, git and an identity."""
     if settings.note_template:
-        from .prompts import load_file
+        from paper_reader.writing.prompts import load_file
 
         load_file(settings.note_template)
     root = repo_root(settings)
     if settings.commit and root is not None:
-        from .repo import check_can_commit
+        from paper_reader.library.repo import check_can_commit
 
         check_can_commit(root)
 
 
 def open_paper(source: str | Path, settings: Settings) -> Paper:
     """A local PDF, an arXiv ID or URL, or a PDF URL -> Paper, with arXiv's metadata where known."""
-    from .arxiv import fetch, redact
-    from .errors import InputError
-    from .files import file_kind, is_regular
+    from paper_reader.sources.arxiv import fetch, redact
+    from paper_reader.errors import InputError
+    from paper_reader.files import file_kind, is_regular
 
     local = Path(str(source))
     if os.path.lexists(local) and local.exists() and not is_regular(local):  # a FIFO would hang the read
@@ -96,7 +96,7 @@ def _looked_up(paper: Paper, settings: Settings):
     (cached; a failed lookup keeps what the PDF says and says so)."""
     if not settings.lookup or not paper.arxiv_id:
         return None
-    from .arxiv import FetchError, cached_metadata
+    from paper_reader.sources.arxiv import FetchError, cached_metadata
 
     try:
         return cached_metadata(paper.arxiv_id, cache_dir=settings.download_path(), api_url=settings.arxiv_api,
@@ -122,7 +122,7 @@ def repo_root(settings: Settings) -> Path | None:
 
 def target_for(paper: Paper, settings: Settings, topic: str | None = None) -> Target:
     """Inside a notes repository (and with no -o) notes follow its notes_path; elsewhere, -o."""
-    from .repo import note_relpath
+    from paper_reader.library.repo import note_relpath
 
     root = repo_root(settings)
     if root is not None:
@@ -150,7 +150,7 @@ def _same_source(a: str, b: str) -> bool:
 def is_same_paper(note_text: str, paper: Paper) -> bool:
     """Whether a note was made from this paper (its arXiv ID, else its source); a note that says
     neither (written by hand) counts as this paper's, as before."""
-    from .notes_merge import front_matter_data
+    from paper_reader.library.merge import front_matter_data
 
     data = front_matter_data(note_text)
     if data.get("arxiv") and paper.arxiv_id:
@@ -194,7 +194,7 @@ def note_images(paper: Paper, target: Target, settings: Settings) -> list[tuple[
     """With `figures` on, PNGs of page 1 and of Figure 1's page in assets/<note name>/ beside the note."""
     if not settings.figures or target.path is None:
         return []
-    from .figures import render_figures
+    from paper_reader.writing.figures import render_figures
 
     return render_figures(paper.local_path, paper, target.path.parent / "assets" / target.path.stem)
 
@@ -210,9 +210,9 @@ def save_note(markdown: str, target: Target, paper: Paper, settings: Settings, f
     """Write the note (keeping the old one's hand-owned sections and hand edits), then update the
     index and commit. Edits are dropped only with `discard_edits`, and in a notes repository only
     once git has them."""
-    from .notes_index import write_index
-    from .notes_merge import describe_parts, edited_parts, is_hand_edited, merge_note
-    from .repo import commit_files, commit_message
+    from paper_reader.library.index import write_index
+    from paper_reader.library.merge import describe_parts, edited_parts, is_hand_edited, merge_note
+    from paper_reader.library.repo import commit_files, commit_message
 
     path = target.path
     old = _old_note(path)
@@ -237,8 +237,8 @@ def save_note(markdown: str, target: Target, paper: Paper, settings: Settings, f
 def _old_note(path: Path) -> str | None:
     """The note already at `path` (None if none), read with a limit; a folder, FIFO or device there
     is refused rather than read forever or replaced."""
-    from .files import file_kind, is_regular
-    from .notes_index import read_file
+    from paper_reader.files import file_kind, is_regular
+    from paper_reader.library.index import read_file
 
     if not os.path.lexists(path):
         return None
@@ -252,7 +252,7 @@ def _old_note(path: Path) -> str | None:
 
 def _secure_edits(root: Path, path: Path, paper: Paper, settings: Settings) -> None:
     """Hand edits about to be discarded: committed first (with --commit), refused if git lacks them."""
-    from .repo import _git, commit_files
+    from paper_reader.library.repo import _git, commit_files
 
     inside = _git(root, "rev-parse", "--is-inside-work-tree", check=False)
     if inside.returncode or inside.stdout.strip() != "true":
@@ -303,7 +303,7 @@ def read_job(job: Job, settings: Settings, model: LLM, *, progress: Progress | N
     reserves note paths across a batch's papers; `save_guard(target)` is the lock held while saving
     (default: the notes repository's lock).
     """
-    from .repo import repo_lock
+    from paper_reader.library.repo import repo_lock
 
     report = progress or (lambda *a: None)
     local = replace(settings, lang=job.lang or settings.lang)
@@ -341,7 +341,7 @@ def _refuse_early(target: Target, paper: Paper, settings: Settings, discard_edit
     old = _old_note(target.path)
     if old is None:
         return
-    from .notes_merge import is_hand_edited, merge_note
+    from paper_reader.library.merge import is_hand_edited, merge_note
 
     merge_note(old, old, force=True, discard_edits=discard_edits, name=f"The note {target.path}")
     if discard_edits and target.root is not None and is_hand_edited(old) and not settings.commit:
@@ -350,7 +350,7 @@ def _refuse_early(target: Target, paper: Paper, settings: Settings, discard_edit
 
 def commit_qa(session: "AskSession") -> None:
     """Commit the note a session added questions to, when it lies in a notes repository."""
-    from .repo import commit_files
+    from paper_reader.library.repo import commit_files
 
     note = session.note_path.resolve()
     repo = find_repo_config(note.parent)
@@ -374,7 +374,7 @@ class AskSession:
     def ask(self, question: str) -> str:
         """The answer, appended to the note; a page or section the paper lacks raises PartMissing
         (nothing is asked of the model and nothing is written)."""
-        from .ask import answer_question, append_qa, route
+        from paper_reader.writing.ask import answer_question, append_qa, route
 
         probe = route(question, self.paper)
         if probe.kind == "missing":
@@ -392,8 +392,8 @@ class AskSession:
 def ask_session(source: str | Path, settings: Settings, model: LLM | None = None,
                 save: bool = True) -> AskSession:
     """Open a paper (or the paper behind a note) for questions."""
-    from .ask import note_source
-    from .errors import InputError
+    from paper_reader.writing.ask import note_source
+    from paper_reader.errors import InputError
 
     source = Path(source)
     note: Path | None = None

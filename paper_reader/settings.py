@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ConfigError
-from .llm import EMBEDDED_MODEL
+from paper_reader.errors import ConfigError
+from paper_reader.models.llm import EMBEDDED_MODEL
 
 REPO_CONFIG = "paper-reader.yaml"
 
@@ -106,7 +106,7 @@ TRUST_ENV = "PAPER_READER_TRUST_REPO"
 
 
 def _read_yaml(path: Path):
-    from .files import decode_utf8, read_small_file
+    from paper_reader.files import decode_utf8, read_small_file
 
     raw = read_small_file(path, what="Config", limit=MAX_CONFIG_BYTES, error=ConfigError)
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from paper_reader.llm import Completion
+from paper_reader.models.llm import Completion
 from tests.support.pdfgen import sample_paper
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "papers"

@@ -1,7 +1,7 @@
 """The evidence benchmark's server simulates prefix caching, and cached tokens reach the note's usage."""
 
 from benchmarks.evidence import CachingServer, normalize, reach
-from paper_reader.llm import LiteLLM
+from paper_reader.models.llm import LiteLLM
 
 
 def test_a_repeated_long_prefix_is_reported_cached_through_litellm(monkeypatch):

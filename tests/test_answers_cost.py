@@ -2,11 +2,11 @@
 
 from typer.testing import CliRunner
 
-from paper_reader.cli import app
-from paper_reader.dryrun import DryRun, price
-from paper_reader.pipeline import make_notes
-from paper_reader.reader import read_paper
-from paper_reader.template import load_questions
+from paper_reader.cli.common import app
+from paper_reader.writing.dryrun import DryRun, price
+from paper_reader.writing.pipeline import make_notes
+from paper_reader.reading.reader import read_paper
+from paper_reader.writing.questions import load_questions
 from tests.conftest import FakeLLM
 
 runner = CliRunner()

@@ -2,10 +2,10 @@
 
 import pytest
 
-from paper_reader.grounding import check_numbers, supported
-from paper_reader.pipeline import make_notes
-from paper_reader.reader import read_paper
-from paper_reader.template import load_questions
+from paper_reader.writing.grounding import check_numbers, supported
+from paper_reader.writing.pipeline import make_notes
+from paper_reader.reading.reader import read_paper
+from paper_reader.writing.questions import load_questions
 from tests.conftest import FakeLLM
 
 KNOWN = {"30": {""}, "45.2": {"%"}, "0.744": {""}, "2": {"×"}, "1000": {""}}

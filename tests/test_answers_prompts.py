@@ -6,12 +6,12 @@ import time
 
 import pytest
 
-from paper_reader.llm import Completion
-from paper_reader.material import BM25, citing_sentences, paper_text
-from paper_reader.pipeline import make_notes
-from paper_reader.reader import read_paper
-from paper_reader.render import render_notes
-from paper_reader.template import load_questions
+from paper_reader.models.llm import Completion
+from paper_reader.writing.material import BM25, citing_sentences, paper_text
+from paper_reader.writing.pipeline import make_notes
+from paper_reader.reading.reader import read_paper
+from paper_reader.writing.render import render_notes
+from paper_reader.writing.questions import load_questions
 from tests.conftest import FakeLLM
 from tests.support.pdfgen import sample_paper
 

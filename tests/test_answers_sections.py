@@ -2,11 +2,11 @@
 
 import re
 
-from paper_reader.ask import answer_question, note_digests, route
-from paper_reader.pipeline import make_notes
-from paper_reader.reader import read_paper
-from paper_reader.render import render_notes
-from paper_reader.template import load_questions
+from paper_reader.writing.ask import answer_question, note_digests, route
+from paper_reader.writing.pipeline import make_notes
+from paper_reader.reading.reader import read_paper
+from paper_reader.writing.render import render_notes
+from paper_reader.writing.questions import load_questions
 from tests.conftest import FakeLLM
 
 
@@ -56,7 +56,7 @@ def test_without_a_note_sections_are_read_from_the_paper(sample_pdf):
 def test_ask_cli_summarizes_a_section_from_the_note(sample_pdf, tmp_path):
     from typer.testing import CliRunner
 
-    from paper_reader.cli import app
+    from paper_reader.cli.common import app
 
     runner = CliRunner()
     writer = FakeLLM(_digest, context_window=2048, small=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from paper_reader import arxiv
-from paper_reader.arxiv import FetchError, Source, download_pdf, fetch, fetch_metadata, parse_source
+from paper_reader.sources import arxiv
+from paper_reader.sources.arxiv import FetchError, Source, download_pdf, fetch, fetch_metadata, parse_source
 from paper_reader.errors import InputError
 from tests.support.arxiv_server import ArxivServer
 

@@ -3,9 +3,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from paper_reader.ask import append_qa, route
-from paper_reader.cli import app
-from paper_reader.reader import read_paper
+from paper_reader.writing.ask import append_qa, route
+from paper_reader.cli.common import app
+from paper_reader.reading.reader import read_paper
 from tests.conftest import FakeLLM, shared_pdf
 
 runner = CliRunner()
@@ -84,16 +84,16 @@ def test_ask_cli_missing_section_needs_no_model_and_writes_nothing(sample_pdf, t
                                              ("Explain the related work.", "(§2, p. 1)"),
                                              ("describe the method", "(§3, p. 2)")])
 def test_a_section_named_without_the_word_section(sample_pdf, question, label):
-    from paper_reader.ask import route
-    from paper_reader.reader import read_paper
+    from paper_reader.writing.ask import route
+    from paper_reader.reading.reader import read_paper
 
     r = route(question, read_paper(sample_pdf))
     assert r.kind == "section" and r.material[0][0] == label
 
 
 def test_a_question_about_a_concept_is_not_a_section(sample_pdf):
-    from paper_reader.ask import route
-    from paper_reader.reader import read_paper
+    from paper_reader.writing.ask import route
+    from paper_reader.reading.reader import read_paper
 
     assert route("explain how the pipeline keeps page numbers", read_paper(sample_pdf)).kind == "general"
 

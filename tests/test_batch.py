@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from paper_reader.cli import app
+from paper_reader.cli.common import app
 from tests.conftest import FakeLLM
 from tests.support.arxiv_server import ArxivServer, Paper
 from tests.support.openai_server import OpenAIServer
@@ -104,7 +104,7 @@ def test_one_failure_never_stops_the_others(tmp_path, monkeypatch):
 
 
 def test_a_second_batch_on_the_same_repo_is_refused(tmp_path, monkeypatch):
-    from paper_reader.repo import repo_lock
+    from paper_reader.library.repo import repo_lock
 
     runner.invoke(app, ["init", str(tmp_path / "repo")])
     monkeypatch.chdir(tmp_path / "repo")
@@ -168,7 +168,7 @@ def test_an_interrupted_batch_abandons_papers_between_calls(tmp_path):
     import threading
 
     from paper_reader.batch import run_batch
-    from paper_reader.readinglist import Entry
+    from paper_reader.sources.readinglist import Entry
     from paper_reader.settings import Settings
 
     stop = threading.Event()

@@ -1,10 +1,10 @@
 import pytest
 
-from paper_reader.clean import (
+from paper_reader.reading.clean import (
     drop_figure_debris, drop_margins, garbage_ratio, join_lines, map_private_use, normalize, repair_dropped_ligatures,
 )
-from paper_reader.lexicon import join_soft_hyphens
-from paper_reader.document import Line
+from paper_reader.reading.lexicon import join_soft_hyphens
+from paper_reader.types import Line
 
 
 @pytest.mark.parametrize("raw, clean", [

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from paper_reader import __version__
-from paper_reader.cli import app
+from paper_reader.cli.common import app
 from tests.conftest import FakeLLM
 
 runner = CliRunner()
@@ -93,7 +93,7 @@ def test_version_and_help():
 
 
 def test_help_does_not_import_litellm():
-    code = ("import sys; from paper_reader.cli import app\n"
+    code = ("import sys; from paper_reader.cli.common import app\n"
             "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
             "assert 'litellm' not in sys.modules, 'litellm imported'\n"
             "app(['read', '--help'])")

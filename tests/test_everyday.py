@@ -9,7 +9,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from paper_reader.cli import app, global_flags_first
+from paper_reader.cli.common import app, global_flags_first
 from tests.conftest import FakeLLM
 
 REPLY = "- **Point**: the paper proposes a method (§1, p. 1)."
@@ -98,7 +98,7 @@ def test_batch_keeps_one_limit_on_model_calls_across_papers(sample_pdf, tmp_path
     import time
 
     from paper_reader.batch import run_batch
-    from paper_reader.readinglist import Entry
+    from paper_reader.sources.readinglist import Entry
     from paper_reader.settings import load_settings
     from tests.support.pdfgen import sample_paper
 
@@ -127,7 +127,7 @@ def test_batch_keeps_one_limit_on_model_calls_across_papers(sample_pdf, tmp_path
     ("a" * 50 + ".pdf", "a" * 35 + "…"),
 ])
 def test_batch_rows_name_papers_shortly(source, label):
-    from paper_reader.show import short_name
+    from paper_reader.cli.show import short_name
 
     assert short_name(source) == label
 

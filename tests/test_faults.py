@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from typer.testing import CliRunner
 
-from paper_reader.cli import app
+from paper_reader.cli.common import app
 from tests.support.openai_server import OpenAIServer
 from tests.support.pdfgen import encrypt, sample_paper, write_pdf
 

@@ -1,8 +1,8 @@
 import pytest
 
-from paper_reader.document import Reference
-from paper_reader.grounding import check_numbers, match_reference, mentions, paper_numbers
-from paper_reader.reader import read_paper
+from paper_reader.types import Reference
+from paper_reader.writing.grounding import check_numbers, match_reference, mentions, paper_numbers
+from paper_reader.reading.reader import read_paper
 from tests.conftest import shared_pdf
 
 REFS = [

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from paper_reader.arxiv import FetchError, _parse_feed, download_pdf, redact
+from paper_reader.sources.arxiv import FetchError, _parse_feed, download_pdf, redact
 from paper_reader.errors import ConfigError, TemplateError
-from paper_reader.prompts import render_file
+from paper_reader.writing.prompts import render_file
 from paper_reader.settings import load_settings
 from tests.support.loopback import LoopbackServer, QuietHandler
 

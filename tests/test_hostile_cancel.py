@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from paper_reader import llm
+from paper_reader.models import llm
 from tests.support.openai_server import OpenAIServer
 from tests.support.pdfgen import sample_paper
 

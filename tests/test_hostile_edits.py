@@ -8,9 +8,9 @@ import subprocess
 import pytest
 from typer.testing import CliRunner
 
-from paper_reader.ask import append_qa, quote_answer
-from paper_reader.cli import app
-from paper_reader.notes_merge import edited_parts, headings, is_hand_edited, merge_note, stamp, user_spans
+from paper_reader.writing.ask import append_qa, quote_answer
+from paper_reader.cli.common import app
+from paper_reader.library.merge import edited_parts, headings, is_hand_edited, merge_note, stamp, user_spans
 from tests.conftest import FakeLLM
 
 runner = CliRunner()

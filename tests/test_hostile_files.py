@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from paper_reader.cli import app
+from paper_reader.cli.common import app
 from paper_reader.errors import TemplateError
-from paper_reader.notes_index import scan_notes, write_index
-from paper_reader.render import note_filename
-from paper_reader.template import load_questions
+from paper_reader.library.index import scan_notes, write_index
+from paper_reader.writing.render import note_filename
+from paper_reader.writing.questions import load_questions
 from tests.conftest import FakeLLM
 from tests.support.pdfgen import sample_paper
 
@@ -79,7 +79,7 @@ def test_read_of_another_paper_with_the_same_title_does_not_replace_its_note(tmp
 # -- item 7: a cache that cannot be written -----------------------------------------------------
 
 def test_unwritable_cache_warns_once_and_the_note_is_written(tmp_path, monkeypatch):
-    from paper_reader.cache import CachedLLM
+    from paper_reader.models.cache import CachedLLM
     from paper_reader.core import read
     from paper_reader.settings import load_settings
 

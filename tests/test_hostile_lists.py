@@ -9,11 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from paper_reader.batch import PaperResult, redact_source, run_batch
-from paper_reader.cli import app
+from paper_reader.cli.common import app
 from paper_reader.errors import ConfigError, InputError
 from paper_reader.files import redact_urls
-from paper_reader.llm import _short
-from paper_reader.readinglist import Entry, load_list, parse_text, parse_yaml
+from paper_reader.models.llm import _short
+from paper_reader.sources.readinglist import Entry, load_list, parse_text, parse_yaml
 from paper_reader.settings import load_settings
 from tests.conftest import FakeLLM
 

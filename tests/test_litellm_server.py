@@ -5,9 +5,9 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from paper_reader.cli import app
+from paper_reader.cli.common import app
 from paper_reader.errors import ModelError
-from paper_reader.llm import LiteLLM
+from paper_reader.models.llm import LiteLLM
 from tests.support.openai_server import OpenAIServer
 
 MODEL = "openai/test-model"

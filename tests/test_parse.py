@@ -1,7 +1,7 @@
 import pytest
 
-from paper_reader.parse import check_citations, clean_answer, cut_loops, grounded, safe_markdown
-from paper_reader.reader import read_paper
+from paper_reader.writing.parse import check_citations, clean_answer, cut_loops, grounded, safe_markdown
+from paper_reader.reading.reader import read_paper
 
 
 @pytest.mark.parametrize("raw, clean", [

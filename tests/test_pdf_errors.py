@@ -4,7 +4,7 @@ import pytest
 from pypdf import PdfWriter
 
 from paper_reader.errors import InputError, PdfUnreadable
-from paper_reader.reader import read_paper
+from paper_reader.reading.reader import read_paper
 from tests.support.pdfgen import encrypt, write_pdf
 
 

@@ -4,12 +4,12 @@ import time
 
 import pytest
 
-from paper_reader.cache import CachedLLM
+from paper_reader.models.cache import CachedLLM
 from paper_reader.errors import ModelError
-from paper_reader.evidence import chunk_section, pick_evidence, split_sentences
-from paper_reader.pipeline import make_notes
-from paper_reader.reader import read_paper
-from paper_reader.template import load_questions
+from paper_reader.writing.evidence import chunk_section, pick_evidence, split_sentences
+from paper_reader.writing.pipeline import make_notes
+from paper_reader.reading.reader import read_paper
+from paper_reader.writing.questions import load_questions
 from tests.conftest import FakeLLM
 from tests.support.pdfgen import sample_paper
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from paper_reader.clean import clean_lines
-from paper_reader.document import Line
+from paper_reader.reading.clean import clean_lines
+from paper_reader.types import Line
 from paper_reader.errors import PdfUnreadable
-from paper_reader.lexicon import LIGATURES
-from paper_reader.metadata import authors, find_year, title_lines, title_text
-from paper_reader.pdf import RawPdf, read_pdf
-from paper_reader.reader import _check_garbage
+from paper_reader.reading.lexicon import LIGATURES
+from paper_reader.reading.metadata import authors, find_year, title_lines, title_text
+from paper_reader.reading.pdf import RawPdf, read_pdf
+from paper_reader.reading.reader import _check_garbage
 from tests.conftest import SHARED
 
 _WORD = re.compile(r"[A-Za-z]+")

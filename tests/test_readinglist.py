@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from paper_reader.errors import InputError
-from paper_reader.readinglist import Entry, load_list, parse_bibtex, parse_text, parse_yaml
+from paper_reader.sources.readinglist import Entry, load_list, parse_bibtex, parse_text, parse_yaml
 
 
 def test_text_list_with_comments_topics_and_tags():

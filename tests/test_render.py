@@ -4,10 +4,10 @@ import pytest
 import yaml
 
 from paper_reader.errors import OutputError
-from paper_reader.pipeline import make_notes
-from paper_reader.reader import read_paper
-from paper_reader.render import note_filename, render_notes, write_atomic
-from paper_reader.template import load_questions
+from paper_reader.writing.pipeline import make_notes
+from paper_reader.reading.reader import read_paper
+from paper_reader.writing.render import note_filename, render_notes, write_atomic
+from paper_reader.writing.questions import load_questions
 from tests.conftest import FakeLLM
 from tests.test_template import EN, ZH
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from paper_reader.errors import ConfigError
-from paper_reader.repo import (RepoError, commit_files, commit_message, init_repo, is_hand_edited, merge_note,
+from paper_reader.library.repo import (RepoError, commit_files, commit_message, init_repo, is_hand_edited, merge_note,
                                note_relpath, repo_lock, scan_notes, stamp, write_index)
 from paper_reader.settings import load_settings
 
@@ -349,7 +349,7 @@ def test_repo_lock_blocks_a_second_holder_in_the_same_process(tmp_path):
 
 
 def test_repo_lock_waits_for_another_process(tmp_path):
-    code = ("import sys, time\nfrom pathlib import Path\nfrom paper_reader.repo import repo_lock\n"
+    code = ("import sys, time\nfrom pathlib import Path\nfrom paper_reader.library.repo import repo_lock\n"
             "with repo_lock(Path(sys.argv[1])):\n    print('locked', flush=True)\n    time.sleep(0.5)\n")
     child = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], cwd=PROJECT, stdout=subprocess.PIPE,
                              text=True, env={**os.environ, "PYTHONPATH": str(PROJECT)})
@@ -396,7 +396,7 @@ def test_note_relpath_rejects_paths_outside_the_repo(pattern, topic, message):
 def test_commit_without_a_git_identity_fails_before_any_model_call(tmp_path, monkeypatch, sample_pdf):
     from typer.testing import CliRunner
 
-    from paper_reader.cli import app
+    from paper_reader.cli.common import app
     from tests.conftest import FakeLLM
 
     repo = tmp_path / "notes"

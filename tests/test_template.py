@@ -2,7 +2,7 @@ import pytest
 import yaml
 
 from paper_reader.errors import TemplateError
-from paper_reader.template import load_questions
+from paper_reader.writing.questions import load_questions
 
 ZH = [
     "这篇论文的主要贡献是什么？",
@@ -71,7 +71,7 @@ def test_missing_template_file(tmp_path):
 
 
 def test_packaged_yaml_is_plain_data():
-    from paper_reader.template import templates_dir
+    from paper_reader.writing.questions import templates_dir
 
     data = yaml.safe_load(templates_dir().joinpath("questions.yaml").read_text("utf-8"))
     assert len(data["questions"]) == 10

@@ -1,0 +1,3 @@
+"""The notes repository: layout, index, hand edits, git, the lock.
+
+May import: types, errors, files, writing.render (file names)."""

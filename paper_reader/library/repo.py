@@ -1,0 +1,210 @@
+"""The notes repository: layout and config, git commits and a writer lock.
+
+The index lives in notes_index.py and hand-edit preservation in notes_merge.py; both are re-exported here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+
+from paper_reader.errors import ConfigError
+from paper_reader.models.llm import EMBEDDED_MODEL
+from paper_reader.library.index import NoteEntry, read_file, scan_notes, write_file, write_index
+from paper_reader.library.merge import RepoError, is_hand_edited, merge_note, stamp
+from paper_reader.writing.render import note_filename
+from paper_reader.settings import REPO_CONFIG
+
+try:
+    import fcntl
+except ImportError:  # Windows has no flock: concurrent runs there are not guarded
+    fcntl = None
+
+__all__ = [
+    "NoteEntry", "RepoError", "commit_files", "commit_message", "init_repo", "is_hand_edited", "merge_note",
+    "note_relpath", "repo_lock", "scan_notes", "stamp", "write_index",
+]
+
+CACHE_DIR = ".paper-reader-cache/"
+LOCK_FILE = ".paper-reader.lock"
+DEFAULT_TOPIC = "unsorted"
+DEFAULT_NOTES_PATH = "{topic}/{title}.md"
+log = logging.getLogger(__name__)
+
+
+def note_relpath(pattern: str, title: str, topic: str | None = None) -> Path:
+    """Where a note goes inside the repository: notes_path with {topic} and {title} filled in."""
+    pattern = pattern.replace("\\", "/")
+    _check_pattern(pattern)
+    values = {"topic": _topic_folder(topic), "title": note_filename(title)[:-3]}
+    return Path(re.sub(r"\{(topic|title)\}", lambda m: values[m.group(1)], pattern))
+
+
+def _check_pattern(pattern: str) -> None:
+    """Refuse a notes_path that leaves the repository or cannot name one note per paper."""
+    absolute = pattern.startswith("/") or re.match(r"[A-Za-z]:", pattern)
+    if not pattern or absolute or ".." in PurePosixPath(pattern).parts:
+        raise RepoError(f"notes_path '{pattern}' must stay inside the notes repository: "
+                        "use a relative path without '..', like '{topic}/{title}.md'.")
+    unknown = re.search(r"[{}]", re.sub(r"\{(topic|title)\}", "", pattern))
+    if "{title}" not in pattern or not pattern.endswith(".md") or unknown:
+        raise RepoError(f"notes_path '{pattern}' must contain {{title}}, end in .md and use no "
+                        "placeholders but {topic} and {title}, like '{topic}/{title}.md'.")
+
+
+def _topic_folder(topic: str | None) -> str:
+    parts = [p.strip() for p in re.split(r"[/\\]+", topic or "") if p.strip()]
+    if any(p in (".", "..") for p in parts):
+        raise RepoError(f"Topic '{topic}' must be a folder inside the notes repository: drop the '..'.")
+    return "/".join(note_filename(p)[:-3] for p in parts) or DEFAULT_TOPIC
+
+
+def _config_text(model: str, lang: str) -> str:
+    return f"""\
+# paper-reader settings for this notes repository.
+# Command-line flags and PAPER_READER_* environment variables override them.
+
+# The model that writes the notes: any litellm model string (gpt-4o-mini,
+# ollama/llama3.1, ...), or {EMBEDDED_MODEL} for the small offline one.
+model: {json.dumps(model)}
+# Language of the questions and answers: en or zh.
+lang: {lang}
+# Question set: a YAML file of questions, or null for the built-in ten.
+template: null
+# How many model calls run at once.
+concurrency: 4
+# Where each note goes, relative to this folder. {{topic}} is the topic folder
+# ("{DEFAULT_TOPIC}" when a paper has none); {{title}} is the title, made file-name safe.
+notes_path: "{DEFAULT_NOTES_PATH}"
+# Commit each new or updated note (and the index) with git.
+commit: false
+# Put screenshots of the paper's figures into the notes.
+figures: false
+"""
+
+
+def init_repo(path: Path, *, model: str | None = None, lang: str = "en") -> list[Path]:
+    """Make `path` a notes repository without touching its notes; return the files written."""
+    if lang not in ("en", "zh"):
+        raise ConfigError(f"Language '{lang}' is not supported: use en or zh.")
+    root = Path(path)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RepoError(f"Cannot create {root}: {exc.strerror or exc}. Choose another folder.") from exc
+    written = []
+    if not (root / REPO_CONFIG).exists():
+        written.append(write_file(root / REPO_CONFIG, _config_text(model or EMBEDDED_MODEL, lang)))
+    if _ensure_gitignore(root / ".gitignore"):
+        written.append(root / ".gitignore")
+    readme = root / "README.md"
+    before = readme.read_bytes() if readme.exists() else None
+    if write_index(root).read_bytes() != before:
+        written.append(readme)
+    if _git_init(root):
+        written.append(root / ".git")
+    return written
+
+
+def _ensure_gitignore(path: Path) -> bool:
+    """Append the cache folder and lock file to .gitignore where missing; True if it was written."""
+    text = read_file(path) or ""
+    have = {line.strip().strip("/") for line in text.splitlines()}
+    missing = [entry for entry in (CACHE_DIR, LOCK_FILE) if entry.strip("/") not in have]
+    if not missing:
+        return False
+    head = "" if not text else "" if text.endswith("\n") else "\n"
+    head += "" if text else "# paper-reader: model-call cache and the lock held while writing\n"
+    write_file(path, text + head + "\n".join(missing) + "\n")
+    return True
+
+
+def _git_init(root: Path) -> bool:
+    """`git init` unless the folder is already inside a git work tree; True if it ran."""
+    if shutil.which("git") is None:
+        log.warning("git is not installed: %s was not made a git repository.", root)
+        return False
+    inside = _git(root, "rev-parse", "--is-inside-work-tree", check=False)
+    if inside.returncode == 0 and inside.stdout.strip() == "true":
+        return False
+    _git(root, "init", "-q")
+    return True
+
+
+def _git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run git in root; literal pathspecs (a title may hold [ or *), no guessed identity."""
+    cmd = ["git", "-C", str(root), "--literal-pathspecs", "-c", "user.useConfigOnly=true", *args]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", errors="replace")
+    except FileNotFoundError as exc:
+        raise RepoError("git is not installed or not on PATH: install git to commit notes.") from exc
+    if check and proc.returncode:
+        detail = next((line for line in proc.stderr.splitlines() if line.strip()), "no message")
+        detail = detail.strip().rstrip(".")
+        raise RepoError(f"git {args[0]} failed in {root} ({detail}). Fix that and try again.")
+    return proc
+
+
+def check_can_commit(root: Path) -> None:
+    """Raise before any model call if committing would fail: not a repository, or no git identity."""
+    root = Path(root)
+    inside = _git(root, "rev-parse", "--is-inside-work-tree", check=False)
+    if inside.returncode or inside.stdout.strip() != "true":
+        raise RepoError(f"{root} is not a git repository: run `git init` or `paper-reader init`.")
+    idents = ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT")
+    if any(_git(root, "var", name, check=False).returncode for name in idents):
+        raise RepoError('git has no user identity: run git config --global user.name "Your Name" '
+                        "and git config --global user.email you@example.com (nothing was read or spent).")
+
+
+def commit_files(root: Path, paths: list[Path], message: str) -> str | None:
+    """Commit exactly `paths` (other changes stay as they are); the commit hash, or None if unchanged."""
+    root = Path(root)
+    check_can_commit(root)
+    specs = [os.path.relpath(p if Path(p).is_absolute() else root / p, root) for p in paths]
+    if not specs:
+        return None
+    _git(root, "add", "--", *specs)
+    if _git(root, "diff", "--cached", "--quiet", "--", *specs, check=False).returncode == 0:
+        return None
+    _git(root, "commit", "-q", "-m", message, "--", *specs)  # with paths: only these, not the whole index
+    return _git(root, "rev-parse", "HEAD").stdout.strip()
+
+
+def commit_message(action: str, arxiv: str | None, title: str) -> str:
+    """'notes: add 2112.11446 Scaling Language Models: ...' (the arXiv ID only when known)."""
+    return " ".join(["notes:", action, *([arxiv] if arxiv else []), *title.split()])
+
+
+@contextmanager
+def repo_lock(root: Path, wait: float = 0) -> Iterator[Path]:
+    """Hold root/.paper-reader.lock while writing; wait up to `wait` seconds for another run."""
+    path = Path(root) / LOCK_FILE
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise RepoError(f"Cannot create {path}: {exc.strerror or exc}. Check the folder exists.") from exc
+    try:
+        deadline = time.monotonic() + wait
+        while fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise RepoError(f"Another paper-reader run is writing to this repository ({path}). "
+                                    "Wait for it to finish.") from None
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())  # who holds it, for a curious user
+        yield path
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock

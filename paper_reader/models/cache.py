@@ -1,0 +1,82 @@
+"""An on-disk cache of model calls: same model + messages + limits -> the same answer, no new call."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import threading
+from dataclasses import asdict
+from pathlib import Path
+
+from paper_reader.files import atomic_write
+from paper_reader.models.llm import LLM, Completion
+
+
+class _Stats:
+    """What this process's caches did, for an honest message on interrupt."""
+
+    def __init__(self):
+        self.enabled = False  # a cache was in use
+        self.stored = 0  # answers stored this run
+        self.failed = False  # storing failed (read-only or full disk)
+        self.lock = threading.Lock()
+
+
+stats = _Stats()
+
+
+class CachedLLM:
+    """Wraps any LLM; a hit returns the stored completion marked `cached=True` (and costs nothing)."""
+
+    def __init__(self, inner: LLM, directory: str | Path):
+        self.inner = inner
+        self.directory = Path(directory)
+        self.name = inner.name
+        stats.enabled = True
+
+    @property
+    def context_window(self) -> int:
+        return self.inner.context_window
+
+    @property
+    def small(self) -> bool:
+        return self.inner.small
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def key(self, messages: list[dict], max_tokens: int) -> str:
+        blob = json.dumps([self.name, messages, max_tokens], ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def complete(self, messages: list[dict], max_tokens: int) -> Completion:
+        key = self.key(messages, max_tokens)
+        path = self.directory / key[:2] / f"{key}.json"
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            return Completion(**{**data, "cached": True, "cost": 0.0})
+        except (OSError, ValueError, TypeError):
+            pass  # a miss, or a damaged entry that the next write replaces
+        result = self.inner.complete(messages, max_tokens)
+        self._store(path, result)
+        return result
+
+    def _store(self, path: Path, result: Completion) -> None:
+        """Keep the answer; a cache that cannot be written costs a warning, never the paid-for note."""
+        try:
+            atomic_write(path, json.dumps(asdict(result), ensure_ascii=False).encode("utf-8"))
+        except (OSError, ValueError) as exc:
+            from paper_reader.models.llm import _stop
+
+            if _stop.is_set():  # interrupted mid-write (SIGTERM removes temp files): not a cache fault
+                return
+            with stats.lock:
+                first, stats.failed = not stats.failed, True
+            if first:
+                reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+                sys.stderr.write(f"Warning: cannot store model answers in {self.directory} ({reason}); "
+                                 "the note is still written, but a re-run will repeat these calls.\n")
+            return
+        with stats.lock:
+            stats.stored += 1

@@ -1,0 +1,3 @@
+"""Reading a PDF into a Paper: characters, cleaning, metadata, sections, references.
+
+Knows no model. May import: paper_reader.types, errors, files, settings."""

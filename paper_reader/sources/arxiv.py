@@ -1,0 +1,383 @@
+"""arXiv IDs and URLs -> metadata (from the arXiv API's Atom feed) and a cached PDF."""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import io
+import json
+import re
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import feedparser
+import httpx
+
+from paper_reader import __version__
+from paper_reader.errors import InputError
+from paper_reader.files import atomic_write
+
+API_URL = "https://export.arxiv.org/api/query"
+PDF_URL = "https://arxiv.org/pdf"
+USER_AGENT = f"paper-reader/{__version__} (+https://github.com/paper-reader/paper-reader)"
+API_HINT = "Check your connection or set PAPER_READER_ARXIV_API."
+PDF_HINT = "Check your connection or set PAPER_READER_ARXIV_PDF."
+URL_HINT = "Check the URL and your connection."
+ID_HELP = "A valid arXiv ID looks like 2112.11446, 2112.11446v2, arXiv:2112.11446 or hep-th/9901001."
+MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024  # far above real papers (the largest arXiv PDFs are ~50 MB)
+DOWNLOAD_DEADLINE = 600.0  # seconds for a whole download, however slowly the server drips
+MAX_API_BYTES = 2 * 1024 * 1024  # one Atom entry is a few kB
+MAX_RETRY_AFTER = 60.0  # a longer wait than this is better left to the user
+BACKOFF = 1.0  # seconds before the first retry when the server gives no Retry-After; doubles each time
+
+_NEW_ID = re.compile(r"(\d{2})(\d{2})\.(\d{4,5})(v[1-9]\d*)?")
+_OLD_ID = re.compile(r"([a-z]+(?:-[a-z]+)?)(\.[A-Z]{2})?/(\d{2})(\d{2})(\d{3})(v[1-9]\d*)?")
+_LOOKS_NEW = re.compile(r"\d{4}\.\d+(v\d*)?")
+_LOOKS_OLD = re.compile(r"([a-z-]+)(\.[A-Za-z]{2})?/\d+(v\d*)?")
+# The archives of old-style IDs (before April 2007); naming them keeps "notes/2020" a path.
+_OLD_ARCHIVES = set(
+    "acc-phys adap-org alg-geom ao-sci astro-ph atom-ph bayes-an chao-dyn chem-ph cmp-lg comp-gas "
+    "cond-mat cs dg-ga funct-an gr-qc hep-ex hep-lat hep-ph hep-th math math-ph mtrl-th nlin "
+    "nucl-ex nucl-th patt-sol physics plasm-ph q-alg q-bio quant-ph solv-int supr-con".split())
+_ARXIV_HOSTS = {"arxiv.org", "www.arxiv.org", "export.arxiv.org"}
+_WITHDRAWN_COMMENT = re.compile(r"\bwithdrawn\b", re.I)
+_WITHDRAWN_ABSTRACT = re.compile(r"^\W*this (paper|article|submission|manuscript|work) (has been|is) withdrawn", re.I)
+
+_rate_lock = threading.Lock()
+_last_api_request = float("-inf")  # time.monotonic() of the last API request, process-wide
+
+
+class FetchError(InputError):
+    """The paper could not be fetched from arXiv or the URL given."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a paper argument names: an arXiv paper, a URL, or a local path."""
+
+    kind: str  # "arxiv", "url" or "path"
+    value: str  # the bare arXiv ID (no version), the URL, or the path as given
+    version: str | None = None  # "v2" when an arXiv version was asked for
+
+
+@dataclass(frozen=True)
+class ArxivMetadata:
+    """One arXiv paper's metadata, as the arXiv API reports it."""
+
+    id: str
+    version: str
+    title: str
+    authors: list[str] = field(default_factory=list)
+    abstract: str = ""
+    categories: list[str] = field(default_factory=list)
+    published: str = ""  # ISO dates, e.g. 2021-12-08
+    updated: str = ""
+    doi: str | None = None
+    journal_ref: str | None = None
+    pdf_url: str | None = None
+    withdrawn: bool = False
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A paper ready to read: a local PDF, plus arXiv metadata when there is some."""
+
+    path: Path
+    metadata: ArxivMetadata | None = None
+    url: str | None = None  # where the PDF came from; None for a local file
+
+
+def parse_source(text: str) -> Source:
+    """Classify a paper argument as an arXiv ID, an arXiv or other URL, or a local path."""
+    text = text.strip()
+    if re.match(r"https?://", text, re.I):
+        parts = urlsplit(text)
+        route = re.match(r"/(abs|pdf)/(.+?)/?$", parts.path)
+        if (parts.hostname or "").lower() in _ARXIV_HOSTS and route:
+            return _arxiv_source(re.sub(r"\.pdf$", "", route.group(2)), text)
+        return Source("url", text)
+    if text.lower().startswith("arxiv:"):
+        return _arxiv_source(text[6:].strip(), text)
+    old = _LOOKS_OLD.fullmatch(text)
+    if (_LOOKS_NEW.fullmatch(text) or (old and old.group(1) in _OLD_ARCHIVES)) and not Path(text).exists():
+        return _arxiv_source(text, text)
+    return Source("path", text)
+
+
+def _arxiv_source(candidate: str, original: str) -> Source:
+    new, old = _NEW_ID.fullmatch(candidate), _OLD_ID.fullmatch(candidate)
+    if new:
+        yymm, number = new.group(1) + new.group(2), new.group(3)
+        # 4-digit numbers ran April 2007 - December 2014, 5-digit ones since January 2015
+        ok = 1 <= int(new.group(2)) <= 12 and yymm >= "0704" and (len(number) == 5) == (yymm >= "1501")
+        if ok:
+            return Source("arxiv", candidate[: new.start(4)] if new.group(4) else candidate, new.group(4))
+    elif old and old.group(1) in _OLD_ARCHIVES and 1 <= int(old.group(4)) <= 12:
+        return Source("arxiv", candidate[: old.start(6)] if old.group(6) else candidate, old.group(6))
+    raise InputError(f"'{original}' is not a valid arXiv ID. {ID_HELP}")
+
+
+def fetch(source_text: str, *, cache_dir: str | Path, api_url: str = API_URL, pdf_url: str = PDF_URL,
+          timeout: float = 60, min_interval: float = 3.0, retries: int = 3,
+          max_bytes: int = MAX_DOWNLOAD_BYTES, deadline: float = DOWNLOAD_DEADLINE) -> Fetched:
+    """Resolve a paper argument to a local PDF, downloading (once) and fetching arXiv metadata as needed."""
+    source = parse_source(source_text)
+    pdf_dir = Path(cache_dir) / "pdf"
+    if source.kind == "path":
+        return Fetched(Path(source.value))
+    if source.kind == "url":
+        path = download_pdf(source.value, pdf_dir, timeout=timeout, retries=retries, hint=URL_HINT,
+                            max_bytes=max_bytes, deadline=deadline)
+        return Fetched(path, None, source.value)
+    asked = source.value + (source.version or "")
+    meta = cached_metadata(asked, cache_dir=cache_dir, api_url=api_url, timeout=timeout,
+                           min_interval=min_interval, retries=retries)
+    if meta.withdrawn:
+        earlier = f" Ask for an earlier version, e.g. {meta.id}v1." if meta.version not in ("", "v1") else ""
+        raise FetchError(f"arXiv {meta.id}{meta.version} has been withdrawn by its authors.{earlier}")
+    versioned = meta.id + (source.version or meta.version)
+    url = f"{pdf_url.rstrip('/')}/{versioned}"
+    path = download_pdf(url, pdf_dir, filename=versioned.replace("/", "_") + ".pdf", timeout=timeout,
+                        retries=retries, max_bytes=max_bytes, deadline=deadline)
+    return Fetched(path, meta, url)
+
+
+def cached_metadata(arxiv_id: str, *, cache_dir: str | Path, api_url: str = API_URL, timeout: float = 60,
+                    min_interval: float = 3.0, retries: int = 3) -> ArxivMetadata:
+    """One paper's arXiv record, from the cache or (once) from the arXiv API."""
+    meta_path = Path(cache_dir) / "arxiv" / (arxiv_id.replace("/", "_") + ".json")
+    meta = _load_metadata(meta_path)
+    if meta is None:
+        meta = fetch_metadata(arxiv_id, api_url=api_url, timeout=timeout, min_interval=min_interval, retries=retries)
+        atomic_write(meta_path, json.dumps(asdict(meta), ensure_ascii=False).encode("utf-8"))
+    return meta
+
+
+def fetch_metadata(arxiv_id: str, *, api_url: str = API_URL, user_agent: str = USER_AGENT, timeout: float = 60,
+                   min_interval: float = 3.0, retries: int = 3) -> ArxivMetadata:
+    """One paper's metadata from the arXiv API (Atom), politely spaced and retried."""
+    host = _host(api_url)
+    with _client(timeout, user_agent) as client:
+        request = client.build_request("GET", api_url, params={"id_list": arxiv_id, "max_results": "1"})
+        response = _send(client, request, retries, min_interval, host, API_HINT)
+        try:
+            if response.status_code != 200:
+                raise _http_error(response, f"The arXiv API at {host}", API_HINT)
+            body = b"".join(_bounded(response, MAX_API_BYTES, timeout * 2, f"The arXiv API at {host}"))
+        except httpx.HTTPError as exc:
+            raise _network_error(exc, host, API_HINT, timeout) from exc
+        finally:
+            response.close()
+    return _parse_feed(body, arxiv_id, host)
+
+
+def _parse_feed(body: bytes, arxiv_id: str, host: str) -> ArxivMetadata:
+    feed = feedparser.parse(io.BytesIO(body))  # a stream, so feedparser never treats it as a URL or path
+    if not feed.version.startswith("atom"):
+        snippet = " ".join(body[:60].decode("utf-8", "replace").split())
+        raise FetchError(f"The arXiv API at {host} did not answer with an Atom feed ({snippet!r}). {API_HINT}")
+    entries = [e for e in feed.entries if "/abs/" in e.get("id", "")]
+    if entries and not _same_paper(entries[0].id.split("/abs/", 1)[1], arxiv_id):
+        raise FetchError(f"The arXiv API at {host} answered for another paper "
+                         f"({_squash(entries[0].id)[:80]!r}) than {arxiv_id}. {API_HINT}")
+    if not entries:
+        error = next((e for e in feed.entries if e.get("title") == "Error"), None)
+        if error is not None:
+            raise FetchError(f"arXiv rejected the ID {arxiv_id}: {_squash(error.get('summary', ''))}. {ID_HELP}")
+        raise FetchError(f"arXiv has no paper {arxiv_id}. Check the ID.")
+    return _metadata(entries[0])
+
+
+def _same_paper(entry_id: str, asked: str) -> bool:
+    """The entry is a well-formed arXiv ID naming the paper asked for (any version if none was asked)."""
+    try:
+        got = _arxiv_source(entry_id.strip(), entry_id)
+        want = _arxiv_source(asked, asked)
+    except InputError:
+        return False
+    return got.value == want.value and (want.version is None or got.version == want.version)
+
+
+def _metadata(entry) -> ArxivMetadata:
+    versioned = entry.id.split("/abs/", 1)[1]
+    match = re.search(r"v\d+$", versioned)
+    primary = (entry.get("arxiv_primary_category") or {}).get("term")
+    terms = [t.get("term") for t in entry.get("tags", []) if t.get("term")]
+    abstract, comment = _squash(entry.get("summary", "")), entry.get("arxiv_comment", "")
+    return ArxivMetadata(
+        id=versioned[: match.start()] if match else versioned,
+        version=match.group(0) if match else "",
+        title=_squash(entry.get("title", "")),
+        authors=[a.get("name", "") for a in entry.get("authors", []) if a.get("name")],
+        abstract=abstract,
+        categories=list(dict.fromkeys([primary, *terms] if primary else terms)),
+        published=_iso_date(entry, "published"),
+        updated=_iso_date(entry, "updated"),
+        doi=entry.get("arxiv_doi") or None,
+        journal_ref=_squash(entry.get("arxiv_journal_ref", "")) or None,
+        pdf_url=next((link.href for link in entry.get("links", []) if link.get("title") == "pdf"), None),
+        withdrawn=bool(_WITHDRAWN_COMMENT.search(comment) or _WITHDRAWN_ABSTRACT.search(abstract)),
+    )
+
+
+def download_pdf(url: str, dest_dir: str | Path, *, filename: str | None = None, user_agent: str = USER_AGENT,
+                 timeout: float = 60, retries: int = 3, hint: str = PDF_HINT,
+                 max_bytes: int = MAX_DOWNLOAD_BYTES, deadline: float = DOWNLOAD_DEADLINE) -> Path:
+    """Download a PDF into dest_dir once (atomically, checked); later calls return the cached file.
+
+    The download is capped in size (after decompression) and in total time, and checked to be a
+    whole PDF before it is cached; the temporary file goes on every exit path.
+    """
+    dest = Path(dest_dir) / (filename or hashlib.sha256(url.encode("utf-8")).hexdigest()[:16] + ".pdf")
+    if dest.is_file():
+        return dest
+    host = _host(url)
+    with _client(timeout, user_agent) as client:
+        response = _send(client, client.build_request("GET", url), retries, 0.0, host, hint)
+        try:
+            if response.status_code != 200:
+                raise _http_error(response, redact(url), "Check the ID or URL." if response.status_code == 404 else hint)
+            length = response.headers.get("Content-Length", "")
+            if length.isdigit() and int(length) > max_bytes:
+                raise FetchError(f"{redact(url)} is {int(length) / 2**20:.0f} MB, over the "
+                                 f"{max_bytes / 2**20:.0f} MB download limit. Download it yourself and pass the file.")
+            chunks = _bounded(response, max_bytes, deadline, redact(url))
+            atomic_write(dest, chunks, check=lambda tmp: _check_pdf(tmp, response, url))
+        except httpx.RemoteProtocolError as exc:
+            raise FetchError(f"The download of {redact(url)} was cut short. Try again.") from exc
+        except httpx.HTTPError as exc:
+            raise _network_error(exc, host, hint, timeout) from exc
+        finally:
+            response.close()
+    return dest
+
+
+def _bounded(response: httpx.Response, max_bytes: int, deadline: float, what: str):
+    """The body's (decoded) bytes, stopping at max_bytes or after deadline seconds in all."""
+    started, got = time.monotonic(), 0
+    for chunk in response.iter_bytes():  # as it arrives: a drip must meet the deadline
+        got += len(chunk)
+        if got > max_bytes:
+            raise FetchError(f"{what} sent more than {max_bytes / 2**20:.0f} MB, over the download limit. "
+                             "Download it yourself and pass the file.")
+        if time.monotonic() - started > deadline:
+            raise FetchError(f"{what} took more than {deadline:g} s to download. Try again later, "
+                             "or download it yourself and pass the file.")
+        yield chunk
+
+
+def _host(url: str) -> str:
+    """host[:port] of a URL, never its user:password."""
+    try:
+        parts = urlsplit(url)
+        return (parts.hostname or "") + (f":{parts.port}" if parts.port else "") or redact(url)
+    except ValueError:
+        return redact(url)
+
+
+def redact(url: str) -> str:
+    """A URL fit to show or store: no user:password, no query string (signatures, tokens)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<the URL>"
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    shown = f"{parts.scheme}://{host}{parts.path}" if parts.scheme else parts.path
+    return shown + ("?…" if parts.query else "")
+
+
+def _check_pdf(tmp: Path, response: httpx.Response, url: str) -> None:
+    expected, got = response.headers.get("Content-Length", ""), response.num_bytes_downloaded
+    if expected.isdigit() and got != int(expected):
+        raise FetchError(f"The download of {redact(url)} was cut short ({got} of {expected} bytes). Try again.")
+    with tmp.open("rb") as fh:
+        head = fh.read(1024)
+        fh.seek(max(0, tmp.stat().st_size - 8192))
+        tail = fh.read()
+    url = redact(url)
+    if head.startswith(b"%PDF-"):
+        if b"%%EOF" in tail:
+            return
+        raise FetchError(f"{url} served a damaged or incomplete PDF (no end-of-file marker). Try again, "
+                         "or download it yourself and pass the file.")
+    if "html" in response.headers.get("Content-Type", "") or head.lstrip().lower().startswith((b"<!doctype", b"<html")):
+        raise FetchError(f"{url} served an HTML page, not a PDF. Give the link to the PDF file itself.")
+    raise FetchError(f"{url} did not serve a PDF (it starts with {head[:16]!r}). Give the link to the PDF itself.")
+
+
+def _client(timeout: float, user_agent: str) -> httpx.Client:
+    return httpx.Client(timeout=timeout, headers={"User-Agent": user_agent}, follow_redirects=True)
+
+
+def _send(client: httpx.Client, request: httpx.Request, retries: int, min_interval: float,
+          host: str, hint: str, stream: bool = True) -> httpx.Response:
+    """Send, retrying 429/503 with exponential backoff (or the server's Retry-After); the caller closes."""
+    for attempt in range(retries + 1):
+        _wait_turn(min_interval)
+        try:
+            response = client.send(request, stream=stream)
+        except httpx.HTTPError as exc:
+            raise _network_error(exc, host, hint, client.timeout.read) from exc
+        if response.status_code not in (429, 503) or attempt == retries:
+            return response
+        delay = _retry_after(response.headers.get("Retry-After"), BACKOFF * 2 ** attempt)
+        response.close()
+        if delay > MAX_RETRY_AFTER:
+            raise FetchError(f"{host} asked us to wait {delay:.0f} s before trying again. Try again later.")
+        time.sleep(delay)
+    raise AssertionError("unreachable")  # the last attempt always returns
+
+
+def _wait_turn(min_interval: float) -> None:
+    """Space requests at least min_interval seconds apart, across threads (arXiv asks for one per 3 s)."""
+    global _last_api_request
+    if min_interval <= 0:  # PDF downloads, and tests
+        return
+    with _rate_lock:
+        wait = _last_api_request + min_interval - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        _last_api_request = time.monotonic()
+
+
+def _retry_after(value: str | None, default: float) -> float:
+    try:  # seconds, or an HTTP date; anything else (or nothing) means the default backoff
+        if value.strip().isdigit():
+            return float(value)
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+    except (AttributeError, TypeError, ValueError):
+        return default
+
+
+def _network_error(exc: httpx.HTTPError, host: str, hint: str, timeout: float | None) -> FetchError:
+    if isinstance(exc, httpx.TimeoutException):
+        return FetchError(f"Could not reach {host}: no answer within {timeout:g} s. {hint}")
+    reason = _squash(str(exc)) or type(exc).__name__
+    return FetchError(f"Could not reach {host}: {reason}. {hint}")
+
+
+def _http_error(response: httpx.Response, what: str, hint: str) -> FetchError:
+    if response.status_code in (429, 503):
+        hint = "The server is busy or rate-limiting; wait a minute and try again."
+    return FetchError(f"{what} answered {response.status_code} {response.reason_phrase}. {hint}")
+
+
+def _load_metadata(path: Path) -> ArxivMetadata | None:
+    try:
+        return ArxivMetadata(**json.loads(path.read_text("utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None  # a miss, or a damaged entry that the next write replaces
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _iso_date(entry, key: str) -> str:
+    parsed = entry.get(f"{key}_parsed")
+    return time.strftime("%Y-%m-%d", parsed) if parsed else entry.get(key, "")[:10]
