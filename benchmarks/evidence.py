@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from paper_reader.models.llm import LiteLLM  # noqa: E402
-from paper_reader.writing.pipeline import SKIP_KINDS, make_notes  # noqa: E402
+from paper_reader.types import SKIP_KINDS  # noqa: E402
+from paper_reader.writing.pipeline import make_notes  # noqa: E402
 from paper_reader.reading.reader import read_paper  # noqa: E402
 from paper_reader.writing.questions import load_questions  # noqa: E402
 from tests.support.loopback import LoopbackServer, QuietHandler  # noqa: E402

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from paper_reader.writing.evidence import sentences, split_sentences  # noqa: E402
 from paper_reader.writing.grounding import figures, known_figure, paper_numbers, supported  # noqa: E402
-from paper_reader.writing.pipeline import SKIP_KINDS  # noqa: E402
+from paper_reader.types import SKIP_KINDS  # noqa: E402
 from paper_reader.reading.reader import read_paper  # noqa: E402
 
 PAPERS = ROOT.parent / "shared" / "papers"

@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from paper_reader.models.llm import LiteLLM  # noqa: E402
 from paper_reader.writing.parse import check_citations  # noqa: E402
-from paper_reader.writing.pipeline import SKIP_KINDS, make_notes  # noqa: E402
+from paper_reader.types import SKIP_KINDS  # noqa: E402
+from paper_reader.writing.pipeline import make_notes  # noqa: E402
 from paper_reader.reading.reader import read_paper  # noqa: E402
 from paper_reader.writing.render import render_notes  # noqa: E402
 from paper_reader.writing.questions import load_questions  # noqa: E402

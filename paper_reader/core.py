@@ -11,7 +11,8 @@ from paper_reader.models.cache import CachedLLM
 from paper_reader.types import Paper
 from paper_reader.errors import InputError, OutputError, PaperReaderError
 from paper_reader.models.llm import LLM, LiteLLM
-from paper_reader.writing.pipeline import Notes, Progress, make_notes
+from paper_reader.types import Notes
+from paper_reader.writing.pipeline import Progress, make_notes
 from paper_reader.reading.reader import read_paper
 from paper_reader.writing.render import note_filename, render_notes, write_atomic
 from paper_reader.settings import Settings, find_repo_config

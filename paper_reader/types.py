@@ -1,11 +1,20 @@
-"""Typed values that pass between reading a paper and thinking about it.
+"""The typed values that cross stages: what a PDF says (Line, Section, Reference, Paper), the
+questions asked of it (Question, QuestionSet) and the notes written (Answer, Usage, Notes).
 
-Nothing here knows about language models: a `Paper` is what the PDF says, with page numbers kept.
+Imports nothing of paper_reader: every stage may import it.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+
+# Section kinds no question draws on: the bibliography and the administrative back matter
+# (acknowledgements, funding, declarations, ...). One place: prompts, evidence and checks agree.
+SKIP_KINDS = ("references", "acknowledgements")
 
 
 @dataclass(frozen=True)
@@ -98,3 +107,77 @@ class Paper:
             if (s.number and s.number.lower() == want) or s.title.lower() == want:
                 return s
         return None
+
+
+# -- what is asked and what is written --------------------------------------------------------
+
+@dataclass(frozen=True)
+class Question:
+    """One question of a set: its wording per language, the sections it draws on, answer shape."""
+
+    id: str
+    text: dict[str, str]
+    sources: tuple[str, ...] = ("any",)
+    shape: str = "bullets"
+    cues: tuple[str, ...] = ()
+
+    def ask(self, lang: str) -> str:
+        return self.text.get(lang) or self.text.get("en") or next(iter(self.text.values()))
+
+
+@dataclass(frozen=True)
+class QuestionSet:
+    name: str
+    questions: tuple[Question, ...]
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: Question
+    text: str
+    citations_kept: int
+    citations_removed: int
+    numbers_checked: int = 0
+    numbers_flagged: int = 0
+    related_dropped: int = 0  # papers named that are not in the bibliography
+    whole_paper: bool = False  # the prompt carried the whole paper
+    left_out: tuple[str, ...] = ()  # sections that reached the prompt in no form
+    sentences_replaced: int = 0  # small model: unsupported sentences replaced by the paper's own
+
+
+@dataclass
+class Usage:
+    calls: int = 0
+    cached: int = 0  # calls answered from the on-disk cache (free)
+    input_tokens: int = 0
+    cached_input_tokens: int = 0  # of input_tokens, read from the provider's prompt cache
+    output_tokens: int = 0
+    cost: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, c: Any) -> None:
+        """Count one model completion (models.llm.Completion)."""
+        with self._lock:
+            if c.cached:
+                self.cached += 1
+                return
+            self.calls += 1
+            self.input_tokens += c.input_tokens
+            self.cached_input_tokens += getattr(c, "cached_tokens", 0) or 0
+            self.output_tokens += c.output_tokens
+            self.cost += c.cost
+
+
+@dataclass
+class Notes:
+    paper: Paper
+    questions: QuestionSet
+    answers: list[Answer]
+    model: str
+    lang: str
+    usage: Usage
+    chunks: int
+    seconds: float
+    generated: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%d"))
+    digests: list[Any] = field(default_factory=list)  # writing.pipeline.Digest, in reading order

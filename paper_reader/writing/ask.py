@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from paper_reader.types import Paper, Section
+from paper_reader.types import SKIP_KINDS, Paper, Section
 from paper_reader.writing.evidence import sentences
 from paper_reader.models.llm import LLM
 from paper_reader.writing.parse import check_citations, clean_answer, content_words
@@ -171,7 +171,7 @@ def _best_sentences(question: str, paper: Paper, budget: int) -> list[tuple[str,
     """Sentences sharing the most words with the question; with none, the paper's opening."""
     words = _stems(question)
     scored = []
-    for order, sent in enumerate(s for sec in paper.sections if sec.kind not in ("references", "acknowledgements")
+    for order, sent in enumerate(s for sec in paper.sections if sec.kind not in SKIP_KINDS
                                  for s in sentences(sec)):
         score = len(words & _stems(sent.text))
         if score or order < 12:  # the abstract and introduction answer what nothing else matches

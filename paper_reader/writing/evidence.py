@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from paper_reader.types import Paper, Section
+from paper_reader.types import SKIP_KINDS, Paper, Section
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"“])|(?<=[。！？])")
 _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|et al|Fig|Figs|Eq|Sec|Tab|vs|cf|approx|resp|No)\.)$", re.I)
@@ -69,7 +69,7 @@ def pick_evidence(paper: Paper, kinds: tuple[str, ...], cues: tuple[str, ...], l
     scored: list[tuple[float, int, Sentence]] = []
     order = 0
     for sec in paper.sections:
-        if sec.kind in ("references", "acknowledgements"):
+        if sec.kind in SKIP_KINDS:
             continue
         wanted = "any" in kinds or sec.kind in kinds
         for sent in sentences(sec):

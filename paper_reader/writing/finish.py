@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from paper_reader.types import Paper
 from paper_reader.errors import ModelError
 from paper_reader.writing.evidence import pick_evidence, sentences, split_sentences
 from paper_reader.writing.grounding import check_numbers, ground_related, supported
 from paper_reader.models.llm import LLM
-from paper_reader.writing.material import SKIP_KINDS, Material, wanted
+from paper_reader.writing.material import Material, wanted
 from paper_reader.writing.parse import check_citations, clean_answer
-from paper_reader.writing.questions import Question
-
-
-@dataclass(frozen=True)
-class Answer:
-    question: Question
-    text: str
-    citations_kept: int
-    citations_removed: int
-    numbers_checked: int = 0
-    numbers_flagged: int = 0
-    related_dropped: int = 0  # papers named that are not in the bibliography
-    whole_paper: bool = False  # the prompt carried the whole paper
-    left_out: tuple[str, ...] = ()  # sections that reached the prompt in no form
-    sentences_replaced: int = 0  # small model: unsupported sentences replaced by the paper's own
+from paper_reader.types import SKIP_KINDS, Answer, Question
 
 
 def finish(paper: Paper, q: Question, text: str, digests: list, model: LLM, material: Material,

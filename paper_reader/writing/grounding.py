@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from paper_reader.types import Paper, Reference, Section
+from paper_reader.types import SKIP_KINDS, Paper, Reference, Section
 
 _NUMBER = re.compile(
     r"(?<![\w.§])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(\s?%|\s(?:percent|per cent)\b|\s?[kKMBT]\b|x\b|×)?(?![\w])"
@@ -36,7 +36,7 @@ def mentions(paper: Paper) -> dict[int, list[Section]]:
     out: dict[int, list[Section]] = {}
     numeric = {r.key: i for i, r in enumerate(paper.references) if r.key and r.key.isdigit()}
     for sec in paper.sections:
-        if sec.kind in ("references", "acknowledgements"):
+        if sec.kind in SKIP_KINDS:
             continue
         cited: set[int] = set()
         for group in re.findall(r"\[(\d{1,3}(?:\s*[,–-]\s*\d{1,3})*)\]", sec.text):

@@ -16,7 +16,6 @@ from paper_reader.types import Paper, Reference, Section
 from paper_reader.writing.evidence import Chunk, Sentence, chunk_section, pick_evidence, sentences
 
 Count = Callable[[str], int]
-SKIP_KINDS = ("references", "acknowledgements")  # never part of "the paper" in a prompt
 
 _WORD = re.compile(r"[a-z][a-z0-9\-]{2,}|[\u4e00-\u9fff]")
 _STOP = frozenset(

@@ -12,44 +12,20 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from typing import Callable
 
-from paper_reader.types import Paper, Section
+from paper_reader.types import SKIP_KINDS, Answer, Notes, Paper, Question, QuestionSet, Section, Usage
 from paper_reader.writing.evidence import Chunk, chunk_section, key_sentences, pack_chunks
-from paper_reader.writing.finish import Answer, finish
+from paper_reader.writing.finish import finish
 from paper_reader.writing.grounding import paper_numbers, related_from_citations
-from paper_reader.models.llm import LLM, Completion
-from paper_reader.writing.material import SKIP_KINDS, Material, fill_window, make_passages, paper_text, question_part
+from paper_reader.models.llm import LLM
+from paper_reader.writing.material import Material, fill_window, make_passages, paper_text, question_part
 from paper_reader.writing.parse import clean_answer
 from paper_reader.writing.prompts import render
-from paper_reader.writing.questions import Question, QuestionSet
 
 Progress = Callable[[str, str, int, int], None]  # (stage, detail, done, total)
 CACHE_CONTROL_PROVIDERS = ("anthropic/", "bedrock/", "vertex_ai/claude", "claude-")
-
-
-@dataclass
-class Usage:
-    calls: int = 0
-    cached: int = 0  # calls answered from the on-disk cache (free)
-    input_tokens: int = 0
-    cached_input_tokens: int = 0  # of input_tokens, read from the provider's prompt cache
-    output_tokens: int = 0
-    cost: float = 0.0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-
-    def add(self, c: Completion) -> None:
-        with self._lock:
-            if c.cached:
-                self.cached += 1
-                return
-            self.calls += 1
-            self.input_tokens += c.input_tokens
-            self.cached_input_tokens += getattr(c, "cached_tokens", 0) or 0
-            self.output_tokens += c.output_tokens
-            self.cost += c.cost
 
 
 @dataclass(frozen=True)
@@ -66,20 +42,6 @@ class Digest:
     @property
     def sections(self) -> list[Section]:
         return [c.section for c in self.chunks]
-
-
-@dataclass
-class Notes:
-    paper: Paper
-    questions: QuestionSet
-    answers: list[Answer]
-    model: str
-    lang: str
-    usage: Usage
-    chunks: int
-    seconds: float
-    generated: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%d"))
-    digests: list[Digest] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -2,41 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import yaml
 
 from paper_reader.errors import TemplateError
+from paper_reader.types import Question, QuestionSet
 from paper_reader.reading.sections import KINDS
 
 LANGS = ("en", "zh")
 SHAPES = ("bullets", "paragraph")
 SOURCE_KINDS = {k for k, _ in KINDS} | {"front", "other", "any"}
 DEFAULT_QUESTIONS = "questions.yaml"
-
-
-@dataclass(frozen=True)
-class Question:
-    """One question of a set: its wording per language, the sections it draws on, answer shape."""
-
-    id: str
-    text: dict[str, str]
-    sources: tuple[str, ...] = ("any",)
-    shape: str = "bullets"
-    cues: tuple[str, ...] = ()
-
-    def ask(self, lang: str) -> str:
-        return self.text.get(lang) or self.text.get("en") or next(iter(self.text.values()))
-
-
-@dataclass(frozen=True)
-class QuestionSet:
-    name: str
-    questions: tuple[Question, ...]
-    path: str = ""
-    languages: tuple[str, ...] = field(default=LANGS)
 
 
 def templates_dir():

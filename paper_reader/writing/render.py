@@ -12,7 +12,7 @@ from paper_reader import __version__
 from paper_reader.errors import OutputError
 from paper_reader.files import atomic_write
 from paper_reader.writing.parse import safe_markdown
-from paper_reader.writing.pipeline import Notes
+from paper_reader.types import Notes
 from paper_reader.writing.prompts import render, render_file
 
 NOTE_TEMPLATE = "notes.md.j2"
