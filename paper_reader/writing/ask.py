@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from paper_reader.types import SKIP_KINDS, Paper, Section
+from paper_reader.writing.profile import Profile
 from paper_reader.writing.evidence import sentences
 from paper_reader.models.llm import LLM
 from paper_reader.writing.parse import check_citations, clean_answer, content_words
@@ -192,7 +193,7 @@ def answer_question(paper: Paper, question: str, model: LLM, lang: str = "en",
 
     `note` is the paper's note, if any: its stored section digests answer summary requests.
     """
-    r = route(question, paper, budget_chars=3000 if model.small else 24000,
+    r = route(question, paper, budget_chars=Profile.of(model).ask_material_chars,
               digests=note_digests(note) if note else None)
     if r.kind in ("missing", "digest"):
         return r.reply
@@ -202,7 +203,7 @@ def answer_question(paper: Paper, question: str, model: LLM, lang: str = "en",
                   small=model.small).strip()
     messages = [{"role": "system", "content": render("system.j2", small=model.small, lang=lang).strip()},
                 *(history or []), {"role": "user", "content": user}]
-    text = clean_answer(model.complete(messages, 300 if model.small else 800).text)
+    text = clean_answer(model.complete(messages, Profile.of(model).ask_answer_tokens).text)
     checked = check_citations(text, paper)
     if checked.complete == 0:
         cites = list(dict.fromkeys(c for c, _ in r.material))[:3]

@@ -10,6 +10,7 @@ from paper_reader.writing.evidence import pick_evidence, sentences, split_senten
 from paper_reader.writing.grounding import check_numbers, ground_related, supported
 from paper_reader.models.llm import LLM
 from paper_reader.writing.material import Material, wanted
+from paper_reader.writing.profile import Profile
 from paper_reader.writing.parse import check_citations, clean_answer
 from paper_reader.types import SKIP_KINDS, Answer, Question
 
@@ -29,7 +30,7 @@ def finish(paper: Paper, q: Question, text: str, digests: list, model: LLM, mate
         related = ground_related(cleaned, paper.references, paper)
         dropped = related.dropped
         cleaned = related.text or cited or (_NO_MATCH if paper.references else _NO_REFERENCES)
-    elif model.small:
+    elif Profile.of(model).sentence_support:
         cleaned, replaced = supported(cleaned, _support_sentences(material))
         if len(re.findall(r"[A-Za-z]+|[\u4e00-\u9fff]", cleaned)) < 12:  # a fragment says nothing
             cleaned, replaced = _extractive(paper, q), 0

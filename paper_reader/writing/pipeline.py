@@ -22,6 +22,7 @@ from paper_reader.writing.grounding import paper_numbers, related_from_citations
 from paper_reader.models.llm import LLM
 from paper_reader.writing.material import Material, fill_window, make_passages, paper_text, question_part
 from paper_reader.writing.parse import clean_answer
+from paper_reader.writing.profile import Profile
 from paper_reader.writing.prompts import render
 
 Progress = Callable[[str, str, int, int], None]  # (stage, detail, done, total)
@@ -56,14 +57,13 @@ class Budget:
     passage: int = 200  # retrieval passages for filling an answer's window
 
     @classmethod
-    def for_model(cls, model: LLM) -> Budget:
-        small = model.small
-        digest_out, answer_out = (160, 220) if small else (400, 700)
+    def for_model(cls, model: LLM, profile: Profile | None = None) -> Budget:
+        profile = profile or Profile.of(model)
         # 15% headroom: litellm counts with a generic tokenizer where it does not know the model's
         window = int(model.context_window * 0.85)
-        chunk = max(200, min(window - 260 - digest_out, 6000))
-        pack = chunk if small else min(chunk, 3000)  # tiny models: one focused section per call
-        return cls(chunk, window, digest_out, answer_out, pack, 120 if small else 200)
+        chunk = max(200, min(window - 260 - profile.digest_out, 6000))
+        pack = min(chunk, 3000) if profile.pack_sections else chunk
+        return cls(chunk, window, profile.digest_out, profile.answer_out, pack, profile.passage)
 
 
 def make_notes(paper: Paper, questions: QuestionSet, model: LLM, lang: str = "en",
@@ -101,11 +101,12 @@ class _Note:
         # title-and-authors front matter says nothing worth a call once an abstract follows it
         self.sections = [s for s in paper.sections if s.kind not in SKIP_KINDS and s.text.strip()
                          and not (s.kind == "front" and len(s.text) < 400)]
-        self.budget = Budget.for_model(model)
+        self.profile = Profile.of(model)
+        self.budget = Budget.for_model(model, self.profile)
         count = model.count_tokens
         chunks = [c for s in self.sections for c in chunk_section(s, self.budget.chunk, count)]
-        self.packs = [[c] for c in chunks] if model.small else pack_chunks(chunks, self.budget.pack, count)
-        self.prefix = _prefix(paper, self.sections, model, lang, self.budget)
+        self.packs = pack_chunks(chunks, self.budget.pack, count) if self.profile.pack_sections else [[c] for c in chunks]
+        self.prefix = _prefix(paper, self.sections, model, lang, self.budget) if self.profile.whole_paper else None
         self.passages = make_passages(self.sections, self.budget.passage, count) if self.prefix is None else []
         self.numbers = paper_numbers(paper)
         # what the paper itself cites most, computed once for the questions that draw on references
@@ -116,7 +117,7 @@ class _Note:
     def digest(self, pack: list[Chunk]) -> Digest:
         """A section (or a pack of short ones) condensed; the paper's own key sentences for a tiny model."""
         first, model = pack[0], self.model
-        if model.small:  # a tiny model restates a few of these at best: the paper's own, no call
+        if not self.profile.digest_by_model:  # a tiny model restates a few at best: the paper's own, no call
             return Digest(tuple(pack), "\n".join(f"- {s} (p. {page})" for page, s in key_sentences(first)))
         bullets = min(16, 6 + 2 * len(pack))
         if self.prefix is not None:  # the paper is in the cached prefix: name the sections, not their text
@@ -134,7 +135,7 @@ class _Note:
     def answer(self, q: Question) -> Answer:
         """One question answered from the whole paper, or from its window filled by relevance."""
         seen = self.digests if self.prefix is None else []  # with the whole paper in front of it, no digest
-        if self.model.small and "references" in q.sources and self.cited:
+        if self.profile.related_from_citations and "references" in q.sources and self.cited:
             # a tiny model cannot match papers to a bibliography; the paper's own citations can
             return finish(self.paper, q, "", seen, self.model, Material(), self.numbers, self.cited)
         messages, material = _answer_messages(self.paper, self.sections, q, seen, self.passages, self.model,
@@ -202,7 +203,7 @@ def _messages(model: LLM, lang: str, template: str, **values) -> list[dict]:
 
 def _prefix(paper: Paper, sections: list[Section], model: LLM, lang: str, budget: Budget) -> str | None:
     """System prompt + the whole paper, when that and a question's own part fit the window."""
-    if model.small or not sections:
+    if not sections:
         return None
     text = _system(model, lang) + "\n\n" + render("paper.j2", title=paper.title, text=paper_text(sections)).strip()
     need = model.count_tokens(text) + budget.answer_out + 1500  # 1.5k: the question's own part
