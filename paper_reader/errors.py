@@ -29,3 +29,11 @@ class OutputError(PaperReaderError):
 
 class ConfigError(PaperReaderError):
     """A setting, flag value or config file is invalid."""
+
+
+class FetchError(InputError):
+    """The paper could not be fetched from arXiv or the URL given."""
+
+
+class RepoError(PaperReaderError):
+    """The notes repository, or a note in it, cannot be updated as asked."""

@@ -7,7 +7,7 @@ import re
 
 import yaml
 
-from paper_reader.errors import PaperReaderError
+from paper_reader.errors import RepoError  # raised here; callers may import it from errors
 
 _FRONT = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S | re.M)
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
@@ -26,10 +26,6 @@ _GENERATED_KEYS = {
     "generator", "pages", "sections", "references", "calls", "cached_calls", "tokens", "cost_usd",
     "citations", "numbers", "related_papers_dropped", "generated_sha256", "generated_parts", "answer_material",  # keep in step with render.front_matter
 }
-
-
-class RepoError(PaperReaderError):
-    """The notes repository, or a note in it, cannot be updated as asked."""
 
 
 def split_front_matter(text: str) -> tuple[str, str]:

@@ -168,8 +168,7 @@ class LiteLLM:
                  lm.BadRequestError, lm.PermissionDeniedError)
         transient = (lm.RateLimitError, lm.Timeout, lm.APIConnectionError, lm.InternalServerError,
                      lm.ServiceUnavailableError, lm.BadGatewayError, lm.APIError,
-                     lm.APIResponseValidationError, ValueError, KeyError, IndexError, AttributeError,
-                     TimeoutError)
+                     lm.APIResponseValidationError, TimeoutError)  # not ValueError & co: bugs are not retried
         kwargs = dict(model=self.name, messages=messages, max_tokens=max_tokens,
                       temperature=self.temperature, timeout=self.timeout, num_retries=0)
         if self.name == EMBEDDED_MODEL:
@@ -194,17 +193,17 @@ class LiteLLM:
             except ModelError:
                 raise
             except final as exc:
-                raise _translate(self.name, exc) from exc
+                raise _translate(lm, self.name, exc) from exc
             except transient as exc:  # also malformed or truncated responses (ValueError, KeyError...)
                 if "context window" in str(exc).lower() or "context length" in str(exc).lower():
-                    raise _translate(self.name, lm.ContextWindowExceededError(
+                    raise _translate(lm, self.name, lm.ContextWindowExceededError(
                         message=_short(exc), model=self.name, llm_provider="")) from exc
                 if attempt >= self.retries:
-                    raise ModelError(_transient_message(self.name, exc, attempt + 1)) from exc
+                    raise ModelError(_transient_message(lm, self.name, exc, attempt + 1)) from exc
                 if _stop.wait(_backoff(exc, attempt)):  # an interrupt ends the wait at once
                     raise Cancelled("model call cancelled") from None
             except Exception as exc:
-                raise _translate(self.name, exc) from exc
+                raise _translate(lm, self.name, exc) from exc
         raise AssertionError("unreachable")
 
     def _cost(self, response) -> float:
@@ -286,29 +285,29 @@ def _retry_after(headers) -> float | None:
     return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
-def _transient_message(name: str, exc: Exception, tries: int) -> str:
-    kind = type(exc).__name__
-    if kind == "RateLimitError":
+def _transient_message(lm, name: str, exc: Exception, tries: int) -> str:
+    if isinstance(exc, lm.RateLimitError):
         return f"{name}: rate limited after {tries} tries. Wait and re-run (finished calls are cached), or lower --concurrency."
-    if kind == "Timeout":
+    if isinstance(exc, (lm.Timeout, TimeoutError)):
         return f"{name}: no answer within the timeout after {tries} tries. Re-run, or raise --timeout."
-    if kind == "APIConnectionError" or "connection error" in str(exc).lower():
+    if isinstance(exc, lm.APIConnectionError) or "connection error" in str(exc).lower():
         return f"{name}: cannot reach the model server after {tries} tries ({_short(exc)}). Check the network or OPENAI_API_BASE."
     return f"{name}: the model server failed {tries} times ({_short(exc)}). Re-run later; finished calls are cached."
 
 
-def _translate(name: str, exc: Exception) -> ModelError:
+def _translate(lm, name: str, exc: Exception) -> ModelError:
+    """A litellm failure as one line saying what to do (by its class, not its name)."""
     kind = type(exc).__name__
     provider = name.split("/")[0].upper() if "/" in name else "OPENAI"
-    if kind == "AuthenticationError" or "api_key" in str(exc).lower():
+    if isinstance(exc, lm.AuthenticationError) or "api_key" in str(exc).lower():
         return ModelError(f"{name}: no valid API key. Set {provider}_API_KEY (or the key variable "
                           "your provider uses), or run offline with the default embedded model.")
-    if kind == "ContextWindowExceededError":
+    if isinstance(exc, lm.ContextWindowExceededError):
         return ModelError(f"{name}: a prompt did not fit the model's context window. "
                           "Pass a smaller --context-window so sections are split further.")
-    if kind == "NotFoundError":
+    if isinstance(exc, lm.NotFoundError):
         return ModelError(f"{name}: the provider does not know this model ({_short(exc)}). Check --model.")
-    if kind == "BadRequestError" and "LLM Provider NOT provided" in str(exc):
+    if isinstance(exc, lm.BadRequestError) and "LLM Provider NOT provided" in str(exc):
         return ModelError(f"{name}: unknown model string. Use a litellm name such as gpt-4o-mini, "
                           "anthropic/claude-3-5-haiku-latest or ollama/llama3.1.")
     return ModelError(f"{name}: the model call failed ({kind}: {_short(exc)}).")

@@ -17,7 +17,7 @@ import feedparser
 import httpx
 
 from paper_reader import __version__
-from paper_reader.errors import InputError
+from paper_reader.errors import FetchError, InputError
 from paper_reader.files import atomic_write
 
 API_URL = "https://export.arxiv.org/api/query"
@@ -48,10 +48,6 @@ _WITHDRAWN_ABSTRACT = re.compile(r"^\W*this (paper|article|submission|manuscript
 
 _rate_lock = threading.Lock()
 _last_api_request = float("-inf")  # time.monotonic() of the last API request, process-wide
-
-
-class FetchError(InputError):
-    """The paper could not be fetched from arXiv or the URL given."""
 
 
 @dataclass(frozen=True)
