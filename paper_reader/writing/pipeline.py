@@ -26,6 +26,7 @@ from paper_reader.writing.profile import Profile
 from paper_reader.writing.prompts import render
 
 Progress = Callable[[str, str, int, int], None]  # (stage, detail, done, total)
+WHOLE_PACK = 12  # sections one digest call covers when the whole paper is the cached prefix
 CACHE_CONTROL_PROVIDERS = ("anthropic/", "bedrock/", "vertex_ai/claude", "claude-")
 
 
@@ -105,8 +106,15 @@ class _Note:
         self.budget = Budget.for_model(model, self.profile)
         count = model.count_tokens
         chunks = [c for s in self.sections for c in chunk_section(s, self.budget.chunk, count)]
-        self.packs = pack_chunks(chunks, self.budget.pack, count) if self.profile.pack_sections else [[c] for c in chunks]
         self.prefix = _prefix(paper, self.sections, model, lang, self.budget) if self.profile.whole_paper else None
+        if self.prefix is not None:
+            # the paper is in the cached prefix: a digest call names sections, not their text, so one
+            # call digests many (each repeated call costs a tenth of the paper again)
+            self.packs = [chunks[i:i + WHOLE_PACK] for i in range(0, len(chunks), WHOLE_PACK)]
+        elif self.profile.pack_sections:
+            self.packs = pack_chunks(chunks, self.budget.pack, count)
+        else:
+            self.packs = [[c] for c in chunks]
         self.passages = make_passages(self.sections, self.budget.passage, count) if self.prefix is None else []
         self.numbers = paper_numbers(paper)
         # what the paper itself cites most, computed once for the questions that draw on references
@@ -119,7 +127,7 @@ class _Note:
         first, model = pack[0], self.model
         if not self.profile.digest_by_model:  # a tiny model restates a few at best: the paper's own, no call
             return Digest(tuple(pack), "\n".join(f"- {s} (p. {page})" for page, s in key_sentences(first)))
-        bullets = min(16, 6 + 2 * len(pack))
+        bullets = min(16, 6 + 2 * len(pack)) if self.prefix is None else min(48, 4 + 3 * len(pack))
         if self.prefix is not None:  # the paper is in the cached prefix: name the sections, not their text
             user = render("digest_whole.j2", title=self.paper.title, pack=pack, bullets=bullets, small=False,
                           lang=self.lang).strip()
@@ -128,7 +136,9 @@ class _Note:
             messages = _messages(model, self.lang, "digest.j2", title=self.paper.title, label=first.section.label,
                                  section_title=first.section.title, part=first.part, parts=first.parts,
                                  pack=pack if len(pack) > 1 else [], text=first.text, bullets=bullets)
-        c = model.complete(messages, self.budget.digest_out * (1 if len(pack) == 1 else 2))
+        out = self.budget.digest_out * (1 if len(pack) == 1 else 2) if self.prefix is None else \
+            min(2400, self.budget.digest_out * (1 + len(pack) // 3))
+        c = model.complete(messages, out)
         self.usage.add(c)
         return Digest(tuple(pack), clean_answer(c.text))
 
