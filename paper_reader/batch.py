@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Callable
 
 from paper_reader.sources.arxiv import redact
-from paper_reader.core import Job, NoteExists, check_note_template, open_model, read_job, repo_root
+from paper_reader.core import Job, NoteExists, check_note_template, open_model, read_job
+from paper_reader.library.placement import repo_root
 from paper_reader.errors import PaperReaderError
 from paper_reader.files import redact_urls
 from paper_reader.models.llm import LLM

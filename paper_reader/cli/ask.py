@@ -76,7 +76,7 @@ def ask(
     no_save: bool = typer.Option(False, "--no-save", help="Do not append to the note."),
     commit: bool = typer.Option(False, "--commit", help="Commit the note's new Q&A (notes repository)."),
 ):
-    from paper_reader.core import ask_session, commit_qa
+    from paper_reader.session import ask_session, commit_qa
     from paper_reader.settings import load_settings
 
     with _errors():
@@ -98,7 +98,7 @@ def _interactive(session) -> None:
     from rich.markdown import Markdown
     from rich.prompt import Prompt
 
-    from paper_reader.core import PartMissing
+    from paper_reader.session import PartMissing
 
     console = Console()
     paper = session.paper
