@@ -127,7 +127,7 @@ def _doc_lines() -> list:
 
 
 def test_an_outline_of_bookmark_ids_is_replaced_by_detected_headings():
-    from paper_reader.reading.sections import find_headings
+    from paper_reader.reading.headings import find_headings
 
     outline = [(0, "Proliferation_of_Conventional_and_Unconv", 1), (0, "_Toc12345", 1), (0, "bookmark3", 2)]
     headings, source = find_headings(outline, _doc_lines())
@@ -136,14 +136,14 @@ def test_an_outline_of_bookmark_ids_is_replaced_by_detected_headings():
 
 
 def test_outline_level_jumps_are_closed_up():
-    from paper_reader.reading.sections import outline_headings
+    from paper_reader.reading.headings import outline_headings
 
     outline = [(0, "1 Introduction", 1), (6, "1.1 Scope", 1), (0, "2 Method", 2), (0, "3 Results", 2)]
     assert [h.level for h in outline_headings(outline, _doc_lines())] == [1, 2, 1, 1]
 
 
 def test_an_outline_whose_titles_are_not_on_their_pages_is_not_used():
-    from paper_reader.reading.sections import outline_headings
+    from paper_reader.reading.headings import outline_headings
 
     outline = [(0, "Chapter One", 1), (0, "Chapter Two", 2), (0, "Chapter Three", 2)]
     assert outline_headings(outline, _doc_lines()) == []
@@ -151,7 +151,8 @@ def test_an_outline_whose_titles_are_not_on_their_pages_is_not_used():
 
 def test_a_bibliography_without_a_heading_gets_its_references(tmp_path):
     from paper_reader.types import Line
-    from paper_reader.reading.sections import build_sections, find_headings
+    from paper_reader.reading.headings import find_headings
+    from paper_reader.reading.sections import build_sections
 
     body = "This is a sentence of the body text that goes on for a while."
     lines = [Line(1, "1 Introduction", 12, True)] + [Line(1, body, 10)] * 20 + \

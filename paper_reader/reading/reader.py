@@ -11,7 +11,8 @@ from paper_reader.types import Line, Paper
 from paper_reader.errors import PdfUnreadable
 from paper_reader.reading.pdf import RawPdf, read_pdf
 from paper_reader.reading.references import split_references
-from paper_reader.reading.sections import build_sections, find_headings, kind_of
+from paper_reader.reading.headings import find_headings
+from paper_reader.reading.sections import build_sections, kind_of
 
 
 def read_paper(path: str | Path, use_outline: bool = True, max_pages: int | None = None) -> Paper:
