@@ -6,7 +6,7 @@ import pytest
 
 from paper_reader.errors import ModelError
 from paper_reader.models.gguf import GgufLLM
-from paper_reader.models.llm import embedded_model_path
+from paper_reader.models.embedded import embedded_model_path
 
 
 def _gguf_file() -> str:
