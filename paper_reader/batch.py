@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from paper_reader.sources.arxiv import redact
+from paper_reader.sources.http import redact
 from paper_reader.core import Job, NoteExists, check_note_template, open_model, read_job
 from paper_reader.library.placement import repo_root
 from paper_reader.errors import PaperReaderError

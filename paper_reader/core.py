@@ -57,7 +57,8 @@ def check_note_template(settings: Settings) -> None:
 
 def open_paper(source: str | Path, settings: Settings) -> Paper:
     """A local PDF, an arXiv ID or URL, or a PDF URL -> Paper, with arXiv's metadata where known."""
-    from paper_reader.sources.arxiv import fetch, redact
+    from paper_reader.sources.arxiv import fetch
+    from paper_reader.sources.http import redact
     from paper_reader.errors import InputError
     from paper_reader.files import file_kind, is_regular
 

@@ -119,7 +119,7 @@ def redact_urls(text: str) -> str:
     global _URL
     import re
 
-    from paper_reader.sources.arxiv import redact
+    from paper_reader.sources.http import redact
 
     if "://" not in text:
         return text

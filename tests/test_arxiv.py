@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from paper_reader.sources import arxiv
+from paper_reader.sources import http
 from paper_reader.sources.arxiv import FetchError, Source, download_pdf, fetch, fetch_metadata, parse_source
 from paper_reader.errors import InputError
 from tests.support.arxiv_server import ArxivServer
@@ -158,7 +158,7 @@ def test_429_is_retried_after_the_servers_retry_after(server, cache):
 
 
 def test_503_without_retry_after_backs_off_exponentially(server, cache, monkeypatch):
-    monkeypatch.setattr(arxiv, "BACKOFF", 0.1)
+    monkeypatch.setattr(http, "BACKOFF", 0.1)
     server.fail("pdf", "503", times=2)
     fetch("2112.11446", cache_dir=cache, **opts(server))
     times = [r.time for r in server.hits("pdf")]

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from paper_reader.sources.arxiv import FetchError, _parse_feed, download_pdf, redact
+from paper_reader.sources.arxiv import FetchError, _parse_feed, download_pdf
+from paper_reader.sources.http import redact
 from paper_reader.errors import ConfigError, TemplateError
 from paper_reader.writing.prompts import render_file
 from paper_reader.settings import load_settings
