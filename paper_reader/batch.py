@@ -15,7 +15,7 @@ from paper_reader.core import Job, NoteExists, check_note_template, open_model, 
 from paper_reader.library.placement import repo_root
 from paper_reader.errors import PaperReaderError
 from paper_reader.files import redact_urls
-from paper_reader.models.llm import LLM
+from paper_reader.models.llm import LLM, Wrapper
 from paper_reader.sources.readinglist import Entry
 from paper_reader.settings import Settings
 from paper_reader.writing.questions import load_questions
@@ -50,19 +50,17 @@ class BatchInterrupted(KeyboardInterrupt):
         self.results = results
 
 
-class Throttled:
+class Throttled(Wrapper):
     """A model shared by a batch's papers with one limit on calls in flight across all of them
     (`-j 4` means four calls on the server, not four papers times four calls)."""
 
     def __init__(self, model: LLM, limit: int):
-        self._model, self._slots = model, threading.BoundedSemaphore(max(1, limit))
+        super().__init__(model)
+        self._slots = threading.BoundedSemaphore(max(1, limit))
 
     def complete(self, messages, max_tokens):
         with self._slots:
-            return self._model.complete(messages, max_tokens)
-
-    def __getattr__(self, name):  # name, context_window, small, count_tokens, ...
-        return getattr(self._model, name)
+            return self.inner.complete(messages, max_tokens)
 
 
 def run_batch(entries: list[Entry], settings: Settings, model: LLM | None = None, force: bool = False,

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from paper_reader.files import atomic_write
-from paper_reader.models.llm import LLM, Completion
+from paper_reader.models.llm import LLM, Completion, Wrapper
 
 
 class _Stats:
@@ -26,25 +26,13 @@ class _Stats:
 stats = _Stats()
 
 
-class CachedLLM:
+class CachedLLM(Wrapper):
     """Wraps any LLM; a hit returns the stored completion marked `cached=True` (and costs nothing)."""
 
     def __init__(self, inner: LLM, directory: str | Path):
-        self.inner = inner
+        super().__init__(inner)
         self.directory = Path(directory)
-        self.name = inner.name
         stats.enabled = True
-
-    @property
-    def context_window(self) -> int:
-        return self.inner.context_window
-
-    @property
-    def small(self) -> bool:
-        return self.inner.small
-
-    def count_tokens(self, text: str) -> int:
-        return self.inner.count_tokens(text)
 
     def key(self, messages: list[dict], max_tokens: int) -> str:
         blob = json.dumps([self.name, messages, max_tokens], ensure_ascii=False, sort_keys=True)

@@ -87,6 +87,29 @@ class LLM(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
 
+class Wrapper:
+    """A model around another (the call cache, a dry run, a batch's throttle): everything but
+    `complete` is the inner model's."""
+
+    def __init__(self, inner: LLM):
+        self.inner = inner
+        self.name = inner.name
+
+    @property
+    def context_window(self) -> int:
+        return self.inner.context_window
+
+    @property
+    def small(self) -> bool:
+        return self.inner.small
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def complete(self, messages: list[dict], max_tokens: int) -> Completion:
+        return self.inner.complete(messages, max_tokens)
+
+
 def _litellm():
     """Import litellm lazily (seconds of start-up) and without its network price-list fetch."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
 from datetime import date
 
 from paper_reader.reading.clean import join_lines, normalize
+from paper_reader.reading.sections import body_size
 from paper_reader.types import Line
 
 STAMP = re.compile(r"arXiv:\s?(\d{4}\.\d{4,5}(?:v\d+)?|[a-z\-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)"
@@ -114,20 +114,13 @@ def title_lines(lines: list[Line]) -> list[Line]:
         same = abs(ln.size - top) <= 0.6
         # a bold subtitle set a little smaller, right under the title; author lines sit further
         # down and carry marks (Wang♣, Jiang1) or several names
-        subtitle = (ln.bold and prev.bold and ln.size >= 0.75 * top and ln.size > _body(first) + 1.5
+        subtitle = (ln.bold and prev.bold and ln.size >= 0.75 * top and ln.size > body_size(first) + 1.5
                     and (not gap or gap < 1.6 * prev.size) and not ln.cells and not _MARKED.search(ln.text))
         if close and (same or subtitle) and _title_like(ln.text) and len(picked) < 5:
             picked.append(ln)
         else:
             break
     return picked
-
-
-def _body(lines: list[Line]) -> float:
-    counts: Counter[float] = Counter()
-    for ln in lines:
-        counts[ln.size] += len(ln.text)
-    return counts.most_common(1)[0][0] if counts else 0.0
 
 
 def _title_like(text: str) -> bool:

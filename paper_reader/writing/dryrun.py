@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from paper_reader.models.llm import LLM, Completion
+from paper_reader.models.llm import LLM, Completion, Wrapper
 
 MIN_CACHED = 1024
 OUTPUT_SHARE = 0.6  # answers and digests use about this share of their max_tokens
@@ -36,26 +36,14 @@ class Estimate:
                 f"({self.cached_input_tokens:,} cached), ~{self.output_tokens:,} out, {cost} ({self.model})")
 
 
-class DryRun:
+class DryRun(Wrapper):
     """The LLM protocol without a model: counts what would be sent, returns placeholders."""
 
     def __init__(self, inner: LLM):
-        self.inner = inner
-        self.name = inner.name
+        super().__init__(inner)
         self.calls = self.input_tokens = self.cached_tokens = self.output_tokens = 0
         self._prefixes: set[str] = set()
         self._lock = threading.Lock()
-
-    @property
-    def context_window(self) -> int:
-        return self.inner.context_window
-
-    @property
-    def small(self) -> bool:
-        return self.inner.small
-
-    def count_tokens(self, text: str) -> int:
-        return self.inner.count_tokens(text)
 
     def complete(self, messages: list[dict], max_tokens: int) -> Completion:
         texts = [m["content"] if isinstance(m["content"], str) else "".join(b.get("text", "") for b in m["content"])
