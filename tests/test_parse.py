@@ -66,3 +66,15 @@ def test_safe_markdown_neutralises_structure(hostile):
     assert not out.startswith("#") and out.strip() not in ("---", "===")
     if "```" in hostile:
         assert "\\```" in out
+
+
+def test_a_cited_page_outside_its_section_becomes_the_sections_pages(paper):
+    from paper_reader.writing.parse import check_citations
+
+    conclusion = paper.find_section("5")
+    wrong = 1 if conclusion.first_page > 1 else paper.page_count + 0
+    text = f"The method will be extended (§5, p. {wrong})."
+    out = check_citations(text, paper).text
+    expected = f"(§5, p. {conclusion.first_page})" if conclusion.first_page == conclusion.last_page else \
+        f"(§5, pp. {conclusion.first_page}–{conclusion.last_page})"
+    assert out == f"The method will be extended {expected}."

@@ -118,13 +118,22 @@ def check_citations(text: str, paper: Paper) -> CitationCheck:
         if section_ok and pages_ok:
             kept += 1
             complete += bool(where and pages)
-            return _canonical(where, pages)
+            return _canonical(where, _within_section(paper, where, pages))
         removed += 1
         return ""
 
     out = CITATION.sub(repl, text)
     out = re.sub(r"[ \t]+([.,;])", r"\1", out)
     return CitationCheck(re.sub(r"[ \t]{2,}", " ", out).strip(), kept, removed, complete)
+
+
+def _within_section(paper: Paper, where: str, pages: list[int]) -> list[int]:
+    """A cited page must lie in the cited section: "(§4, p. 5)" where §4 spans pp. 6–7 becomes
+    "(§4, pp. 6–7)", the section being what the claim rests on."""
+    section = paper.find_section(where.rstrip(".")) if where and pages else None
+    if section is None or (pages[0] <= section.last_page and pages[-1] >= section.first_page):
+        return pages  # at least in part where the section is
+    return [section.first_page, section.last_page]
 
 
 def _canonical(where: str, pages: list[int]) -> str:
