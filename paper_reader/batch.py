@@ -16,12 +16,23 @@ from paper_reader.library.placement import repo_root
 from paper_reader.errors import PaperReaderError
 from paper_reader.files import redact_urls
 from paper_reader.models.llm import LLM, Wrapper
+from paper_reader.types import Word
 from paper_reader.sources.readinglist import Entry
 from paper_reader.settings import Settings
 from paper_reader.writing.questions import load_questions
 
 # (entry index, stage, detail) -> the display; stages: read, digest, answer, write, done, skipped, failed
 BatchProgress = Callable[[int, str, str], None]
+
+
+class Status(Word):
+    """What became of one paper of a batch."""
+
+    PENDING = "pending"
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
 
 
 class _Stopped(Exception):
@@ -31,7 +42,7 @@ class _Stopped(Exception):
 @dataclass
 class PaperResult:
     entry: Entry
-    status: str = "pending"  # done, skipped, failed, interrupted
+    status: Status = Status.PENDING
     seconds: float = 0.0
     calls: int = 0
     cached: int = 0
@@ -93,8 +104,8 @@ def run_batch(entries: list[Entry], settings: Settings, model: LLM | None = None
             cancel_calls()  # and their model calls are abandoned now, not after their retries
             pool.shutdown(wait=True, cancel_futures=True)
             for r in results:
-                if r.status == "pending":
-                    r.status = "interrupted"
+                if r.status == Status.PENDING:
+                    r.status = Status.INTERRUPTED
             raise BatchInterrupted(results) from None
     return results
 
@@ -104,7 +115,7 @@ def _one(i: int, result: PaperResult, settings: Settings, llm: LLM, force: bool,
          claims: dict | None = None, discard_edits: bool = False) -> None:
     """One paper through the one read path; the batch keeps only its status and figures."""
     if stop.is_set():
-        result.status = "interrupted"
+        result.status = Status.INTERRUPTED
         return
     started = time.monotonic()
     entry = result.entry
@@ -128,18 +139,18 @@ def _one(i: int, result: PaperResult, settings: Settings, llm: LLM, force: bool,
         u = done.notes.usage
         result.title, result.path = done.notes.paper.title, done.path
         result.calls, result.cached, result.tokens, result.cost = u.calls, u.cached, u.input_tokens + u.output_tokens, u.cost
-        result.status = "done"
+        result.status = Status.DONE
         report(i, "done", result.title)
     except NoteExists as exc:
-        result.title, result.path, result.status = exc.paper.title, exc.path, "skipped"
+        result.title, result.path, result.status = exc.paper.title, exc.path, Status.SKIPPED
         report(i, "skipped", exc.paper.title)
     except (_Stopped, KeyboardInterrupt):  # KeyboardInterrupt: llm.Cancelled, a call abandoned
-        result.status = "interrupted"
+        result.status = Status.INTERRUPTED
     except PaperReaderError as exc:
-        result.status, result.error = "failed", redact_urls(str(exc))
+        result.status, result.error = Status.FAILED, redact_urls(str(exc))
         report(i, "failed", result.error)
     except Exception as exc:  # one paper's bug must not stop the batch; say what it was
-        result.status, result.error = "failed", redact_urls(f"{type(exc).__name__}: {exc}")
+        result.status, result.error = Status.FAILED, redact_urls(f"{type(exc).__name__}: {exc}")
         report(i, "failed", result.error)
     finally:
         result.seconds = time.monotonic() - started

@@ -8,8 +8,17 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from enum import Enum
 from datetime import datetime, timezone
 from typing import Any
+
+
+class Word(str, Enum):
+    """A string protocol as an enum: members compare equal to their strings and print as them
+    (so JSON and messages are unchanged), but a typo is an AttributeError, not a silent miss."""
+
+    def __str__(self) -> str:
+        return self.value
 
 
 # Section kinds no question draws on: the bibliography and the administrative back matter

@@ -176,3 +176,15 @@ def test_reading_list_tags_reach_the_note_and_the_index(sample_pdf, tmp_path, mo
     note = next((repo / "testing").glob("*.md"))
     assert "tags:\n- reading\n- pdf\n" in note.read_text()
     assert "reading, pdf" in (repo / "README.md").read_text()
+
+
+def test_protocol_words_are_enums_that_read_as_their_strings():
+    from paper_reader.batch import Status
+    from paper_reader.sources.arxiv import SourceKind, parse_source
+    from paper_reader.writing.ask import RouteKind
+
+    assert parse_source("2112.11446").kind is SourceKind.ARXIV and parse_source("2112.11446").kind == "arxiv"
+    assert f"{Status.DONE}" == "done" and json.dumps({"s": Status.FAILED}) == '{"s": "failed"}'
+    assert RouteKind("missing") is RouteKind.MISSING
+    with pytest.raises(AttributeError):
+        Status.DONEE  # a typo fails loudly

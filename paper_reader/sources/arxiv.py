@@ -14,6 +14,7 @@ import feedparser
 import httpx
 
 from paper_reader.errors import FetchError, InputError
+from paper_reader.types import Word
 from paper_reader.files import atomic_write
 from paper_reader.sources.http import (DOWNLOAD_DEADLINE, MAX_DOWNLOAD_BYTES, USER_AGENT, _bounded, _client, _host,
                                        _http_error, _network_error, _send, download_pdf)
@@ -53,11 +54,17 @@ _WITHDRAWN_ABSTRACT = re.compile(r"^\W*this (paper|article|submission|manuscript
 
 
 
+class SourceKind(Word):
+    ARXIV = "arxiv"
+    URL = "url"
+    PATH = "path"
+
+
 @dataclass(frozen=True)
 class Source:
     """What a paper argument names: an arXiv paper, a URL, or a local path."""
 
-    kind: str  # "arxiv", "url" or "path"
+    kind: SourceKind
     value: str  # the bare arXiv ID (no version), the URL, or the path as given
     version: str | None = None  # "v2" when an arXiv version was asked for
 
@@ -100,13 +107,13 @@ def parse_source(text: str) -> Source:
         route = re.match(r"/(abs|pdf)/(.+?)/?$", parts.path)
         if (parts.hostname or "").lower() in _ARXIV_HOSTS and route:
             return _arxiv_source(re.sub(r"\.pdf$", "", route.group(2)), text)
-        return Source("url", text)
+        return Source(SourceKind.URL, text)
     if text.lower().startswith("arxiv:"):
         return _arxiv_source(text[6:].strip(), text)
     old = _LOOKS_OLD.fullmatch(text)
     if (_LOOKS_NEW.fullmatch(text) or (old and old.group(1) in _OLD_ARCHIVES)) and not Path(text).exists():
         return _arxiv_source(text, text)
-    return Source("path", text)
+    return Source(SourceKind.PATH, text)
 
 
 
@@ -117,9 +124,9 @@ def _arxiv_source(candidate: str, original: str) -> Source:
         # 4-digit numbers ran April 2007 - December 2014, 5-digit ones since January 2015
         ok = 1 <= int(new.group(2)) <= 12 and yymm >= "0704" and (len(number) == 5) == (yymm >= "1501")
         if ok:
-            return Source("arxiv", candidate[: new.start(4)] if new.group(4) else candidate, new.group(4))
+            return Source(SourceKind.ARXIV, candidate[: new.start(4)] if new.group(4) else candidate, new.group(4))
     elif old and old.group(1) in _OLD_ARCHIVES and 1 <= int(old.group(4)) <= 12:
-        return Source("arxiv", candidate[: old.start(6)] if old.group(6) else candidate, old.group(6))
+        return Source(SourceKind.ARXIV, candidate[: old.start(6)] if old.group(6) else candidate, old.group(6))
     raise InputError(f"'{original}' is not a valid arXiv ID. {ID_HELP}")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from paper_reader.types import SKIP_KINDS, Paper, Section
+from paper_reader.types import SKIP_KINDS, Paper, Section, Word
 from paper_reader.writing.profile import Profile
 from paper_reader.writing.evidence import sentences
 from paper_reader.models.llm import LLM
@@ -36,11 +36,21 @@ def _number(text: str) -> int:
     return _CN_DIGITS.get(text, 0)
 
 
+class RouteKind(Word):
+    """Where a question goes: a page, a section, its stored digest, the best sentences, or nowhere."""
+
+    PAGE = "page"
+    SECTION = "section"
+    DIGEST = "digest"
+    GENERAL = "general"
+    MISSING = "missing"
+
+
 @dataclass(frozen=True)
 class Route:
     """What part of the paper a question is about."""
 
-    kind: str  # "page", "section", "digest", "missing" or "general"
+    kind: RouteKind
     material: list[tuple[str, str]]  # (citation, text) to answer from
     reply: str = ""  # for "missing" and "digest": the answer itself, no model call needed
 
@@ -77,15 +87,15 @@ def route(question: str, paper: Paper, budget_chars: int = 12000,
     if m:
         n = _number(next(g for g in m.groups() if g))
         if not 1 <= n <= paper.page_count:
-            return Route("missing", [], f"The paper has no page {n}: it has pages 1–{paper.page_count}.")
-        return Route("page", [(f"(p. {n})", paper.pages[n - 1][:budget_chars])])
+            return Route(RouteKind.MISSING, [], f"The paper has no page {n}: it has pages 1–{paper.page_count}.")
+        return Route(RouteKind.PAGE, [(f"(p. {n})", paper.pages[n - 1][:budget_chars])])
     m = _SECTION.search(question)
     if m:
         label = next(g for g in m.groups() if g)
         label = str(_number(label)) if not re.search(r"[\dA-Z]", label) else label
         sec = paper.find_section(label)
         if sec is None:
-            return Route("missing", [], f"The paper has no section {label}. Its sections are: {_listing(paper)}.")
+            return Route(RouteKind.MISSING, [], f"The paper has no section {label}. Its sections are: {_listing(paper)}.")
         return _section_route(question, paper, sec, budget_chars, digests)
     m = _NAMED.search(question)
     if m:
@@ -94,12 +104,12 @@ def route(question: str, paper: Paper, budget_chars: int = 12000,
         sec = next((s for s in paper.sections if s.title.lower() == name), None) or next(
             (s for s in paper.sections if name in s.title.lower()), None)
         if sec is None:
-            return Route("missing", [], f"The paper has no section called '{name}'. Its sections are: {_listing(paper)}.")
+            return Route(RouteKind.MISSING, [], f"The paper has no section called '{name}'. Its sections are: {_listing(paper)}.")
         return _section_route(question, paper, sec, budget_chars, digests)
     sec = _bare_section(question, paper)  # "summarize the conclusion": a section named without the word
     if sec is not None:
         return _section_route(question, paper, sec, budget_chars, digests)
-    return Route("general", _best_sentences(question, paper, budget_chars))
+    return Route(RouteKind.GENERAL, _best_sentences(question, paper, budget_chars))
 
 
 _BARE = re.compile(r"^\s*(?:please\s+)?(?:summari[sz]e|explain|describe|what is in|what's in)\s+(?:the\s+)?"
@@ -128,11 +138,11 @@ def _section_route(question: str, paper: Paper, sec: Section, budget: int, diges
     stored = _stored(paper, sec, digests or [])
     if stored and _SUMMARY.search(question):
         text = "\n\n".join(f"**{heading}**\n\n{body}" for heading, body in stored)
-        return Route("digest", [(f"({sec.label}, {sec.pages})", text)], text)
+        return Route(RouteKind.DIGEST, [(f"({sec.label}, {sec.pages})", text)], text)
     material = _section_material(paper, sec, budget)
     if stored:  # the digest first: it says what the section is about in a few lines
         material = [(f"({sec.label}, {sec.pages})", body) for _, body in stored] + material
-    return Route("section", material)
+    return Route(RouteKind.SECTION, material)
 
 
 def _listing(paper: Paper) -> str:
