@@ -81,11 +81,13 @@ def make_notes(paper: Paper, questions: QuestionSet, model: LLM, lang: str = "en
             # one answer (question 9 where there is one) warms the provider's cache with the prefix;
             # then every digest and every other answer reads it from the cache, all at once
             warm = next((i for i, q in enumerate(items) if "references" in q.sources), 0)
-            first = stages.gather(stages.submit("answer", note.answer, items[warm:warm + 1], _describe_question,
-                                                total=len(items)))
+            warming = stages.submit("answer", note.answer, items[warm:warm + 1], _describe_question, total=len(items))
+            others = items[:warm] + items[warm + 1:]
+            for q in others:  # built while the first call is in flight: the rest go the moment it returns
+                note.prepare(q)
+            first = stages.gather(warming)
             pending = stages.submit("digest", note.digest, note.packs, _describe_pack)
-            rest = stages.submit("answer", note.answer, items[:warm] + items[warm + 1:], _describe_question,
-                                 total=len(items))
+            rest = stages.submit("answer", note.answer, others, _describe_question, total=len(items))
             note.digests[:] = stages.gather(pending)
             late = stages.gather(rest)
             answers = late[:warm] + first + late[warm:]
@@ -121,6 +123,7 @@ class _Note:
         self.cited = related_from_citations(paper) if any("references" in q.sources for q in questions.questions) \
             else ""
         self.digests: list[Digest] = []
+        self._prepared: dict[str, tuple] = {}  # question id -> (messages, material), built ahead
 
     def digest(self, pack: list[Chunk]) -> Digest:
         """A section (or a pack of short ones) condensed; the paper's own key sentences for a tiny model."""
@@ -142,14 +145,22 @@ class _Note:
         self.usage.add(c)
         return Digest(tuple(pack), clean_answer(c.text))
 
+    def prepare(self, q: Question, keep: bool = True):
+        """The answer's prompt and material (with the whole paper: no digests, so ready at once)."""
+        seen = self.digests if self.prefix is None else []
+        built = _answer_messages(self.paper, self.sections, q, seen, self.passages, self.model,
+                                 self.lang, self.budget, self.prefix)
+        if keep:
+            self._prepared[q.id] = built
+        return built
+
     def answer(self, q: Question) -> Answer:
         """One question answered from the whole paper, or from its window filled by relevance."""
         seen = self.digests if self.prefix is None else []  # with the whole paper in front of it, no digest
         if self.profile.related_from_citations and "references" in q.sources and self.cited:
             # a tiny model cannot match papers to a bibliography; the paper's own citations can
             return finish(self.paper, q, "", seen, self.model, Material(), self.numbers, self.cited)
-        messages, material = _answer_messages(self.paper, self.sections, q, seen, self.passages, self.model,
-                                              self.lang, self.budget, self.prefix)
+        messages, material = self._prepared.pop(q.id, None) or self.prepare(q, keep=False)
         c = self.model.complete(messages, self.budget.answer_out)
         self.usage.add(c)
         return finish(self.paper, q, c.text, seen, self.model, material, self.numbers, self.cited,
@@ -157,7 +168,8 @@ class _Note:
 
 
 def _describe_pack(p: list[Chunk]) -> str:
-    return f"{p[0].section.label} {p[0].section.title}"[:60]
+    section = p[0].section  # "§4 Results", but "Results" once when the heading has no number
+    return (section.title if section.label == section.title else f"{section.label} {section.title}")[:60]
 
 
 def _describe_question(q: Question) -> str:
