@@ -28,6 +28,8 @@ CITING = re.compile(
     r"\[\d{1,3}(?:\s*[,–-]\s*\d{1,3})*\]|\b[A-Z][\w'’\-]+ et al\.|\([A-Z][\w'’\-]+(?: et al\.)?,? \d{4}[a-z]?[);]"
     r"|\b[A-Z][\w'’\-]+ (?:and|&) [A-Z][\w'’\-]+,? \(?\d{4}|\[[A-Z][A-Za-z+]{1,8}\d{2}\]")
 
+REF_CHARS = 220  # of a bibliography entry in a prompt: authors, year and title, enough to say how it relates
+
 
 def terms(text: str) -> list[str]:
     """Retrieval terms: lower-case words cut to 6 letters ("attention" finds "attend"), CJK characters."""
@@ -161,7 +163,7 @@ def fill_window(paper: Paper, sections: list[Section], passages: list[Chunk], di
     if related:
         contexts = fill.take(citing_sentences(sections), lambda s: s.text, room // 4)
         numbered = list(enumerate(paper.references, start=1))
-        refs = fill.take(numbered, lambda r: r[1].text[:300], room // 3)
+        refs = fill.take(numbered, lambda r: r[1].text[:REF_CHARS], room // 3)
         refs_out = len(numbered) - len(refs)
     query = " ".join([q.ask("en"), *q.cues] + ([q.ask("zh")] if "zh" in q.text else []))
     reserve = sum(count(d.text) + 8 for d in digests if d.text) if not small else 0
@@ -191,12 +193,12 @@ def question_part(paper: Paper, sections: list[Section], digests: list, q, room:
     fill = Filler(room, count)
     # the paper is already in the prefix: these only point at what bears on the question, and are
     # kept short because they are paid for at full price on every call
-    evidence = fill.take(pick_evidence(paper, q.sources, q.cues, limit=8), lambda s: s.text, 600)
+    evidence = fill.take(pick_evidence(paper, q.sources, q.cues, limit=5), lambda s: s.text, 350)
     contexts, refs, refs_out = [], [], 0
     if related:
-        contexts = fill.take(citing_sentences(sections), lambda s: s.text, 1200)  # pointers: the text is above
+        contexts = fill.take(citing_sentences(sections), lambda s: s.text, 800)  # pointers: the text is above
         numbered = list(enumerate(paper.references, start=1))
-        refs = fill.take(numbered, lambda r: r[1].text[:300])
+        refs = fill.take(numbered, lambda r: r[1].text[:REF_CHARS])
         refs_out = len(numbered) - len(refs)
     kinds = lineage(sections)
     own = [d for d in digests if d.text and any(wanted_in(s, q.sources, kinds) for s in d.sections)]

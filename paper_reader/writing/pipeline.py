@@ -20,7 +20,7 @@ from paper_reader.writing.evidence import Chunk, chunk_section, key_sentences, p
 from paper_reader.writing.finish import finish
 from paper_reader.writing.grounding import paper_numbers, related_from_citations
 from paper_reader.models.llm import LLM
-from paper_reader.writing.material import Material, fill_window, make_passages, paper_text, question_part
+from paper_reader.writing.material import REF_CHARS, Material, fill_window, make_passages, paper_text, question_part
 from paper_reader.writing.parse import clean_answer
 from paper_reader.writing.profile import Profile
 from paper_reader.writing.prompts import render
@@ -266,4 +266,4 @@ def _system_message(model: LLM, prefix: str) -> dict:
 
 def _template_material(m: Material) -> dict:
     return dict(evidence=m.evidence, passages=m.passages, digests=m.digests, contexts=m.contexts,
-                references=[(n, r.text[:300]) for n, r in m.references], references_left_out=m.references_left_out)
+                references=[(n, r.text[:REF_CHARS]) for n, r in m.references], references_left_out=m.references_left_out)
