@@ -138,3 +138,24 @@ def test_lookup_off_or_failing_keeps_what_the_pdf_says(tmp_path):
     offline = load_settings({"arxiv_api": "http://127.0.0.1:9/api", "arxiv_interval": 0.0, "lookup": True})
     paper = open_paper(pdf, offline)
     assert paper.authors == ["Ada Lovelace"] and "arXiv lookup of 2112.11446v2 failed" in paper.warnings[0]
+
+
+def test_a_pdf_that_is_not_a_paper_names_no_title_or_authors(tmp_path):
+    from paper_reader.reading.reader import read_paper
+    from tests.support.pdfgen import Text, write_pdf
+
+    cover = write_pdf(tmp_path / "issue_cover.pdf", [[
+        Text("From the Cover", 20, True), Text("Ada Lovelace, Alan Turing", 11),
+        "Cover image: a picture of cells under a microscope, with nets wrapped around them. " * 6,
+        Text("In This Issue", 14, True), "Short notes on the articles of this issue of the journal. " * 6]])
+    paper = read_paper(cover)
+    assert paper.title == "issue cover" and paper.authors == []
+    assert "does not look like a research paper" in paper.warnings[-1]
+
+
+def test_a_paper_keeps_its_title_and_authors(sample_pdf):
+    from paper_reader.reading.reader import read_paper
+
+    paper = read_paper(sample_pdf)
+    assert paper.title == "A Sample Paper on Testing" and paper.authors == ["Ada Lovelace", "Alan Turing"]
+    assert not paper.warnings

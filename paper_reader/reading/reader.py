@@ -33,7 +33,7 @@ def read_paper(path: str | Path, use_outline: bool = True, max_pages: int | None
     abstract = _abstract(sections)
     if not abstract:
         abstract = _abstract_from_front(sections)
-    return Paper(
+    paper = Paper(
         source=str(path),
         title=title,
         authors=meta.authors(raw.lines, picked, raw.metadata),
@@ -49,6 +49,19 @@ def read_paper(path: str | Path, use_outline: bool = True, max_pages: int | None
         section_source=source,
         local_path=str(path),
     )
+    _unless_a_paper(paper, path)
+    return paper
+
+
+def _unless_a_paper(paper: Paper, path: Path) -> None:
+    """A PDF with no abstract, introduction or references (a journal issue's front matter, a
+    flyer) has no title or authors to report: page 1's big text is something else."""
+    if any(s.kind in ("abstract", "introduction", "references") for s in paper.sections) or paper.references \
+            or re.search(r"abstract|摘\s*要", paper.pages[0] if paper.pages else "", re.I):
+        return
+    paper.title, paper.authors = path.stem.replace("_", " "), []
+    paper.warnings.append("this does not look like a research paper (no abstract, introduction or references): "
+                          "its title and authors were left out")
 
 
 def _check_text(raw: RawPdf, lines: list[Line]) -> None:
