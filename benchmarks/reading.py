@@ -39,6 +39,7 @@ def norm(text) -> str:
 def heading_key(text: str) -> str:
     """'1. INTRODUCTION', '1 Introduction' and 'Introduction' all -> 'introduction'."""
     text = norm(text)
+    text = re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", text)  # "摘 要" is letter-spaced "摘要"
     text = re.sub(r"^(?:appendix\s+)?(?:[0-9]{1,2}|[ivx]{1,4}|[a-h])(?:\.\d+)*\.?\s+", "", text)
     return re.sub(r"[^\w]+", " ", text).strip()
 

@@ -83,7 +83,7 @@ def _find_headings(outline, lines: list[Line]) -> tuple[list[_Heading], str]:
     # outlines often leave out the abstract, the references and the back matter after them
     extra = [
         h for h in detected
-        if _squash(h.title) not in titles and all(abs(h.index - p.index) > 1 for p in placed) and (
+        if _squash(h.title) not in titles and all(h.index != p.index for p in placed) and (
             kind_of(h.title) in ("abstract", "references", "acknowledgements") and kind_of(h.title) not in kinds
             or h.index > last and (not h.number or h.number[0].isalpha())
             or not h.number and h.level == 1 and _BACK_MATTER.fullmatch(h.title))
@@ -173,7 +173,7 @@ _RUN_IN_ABSTRACT = re.compile(r"(abstract|摘\s*要)\s*[-—–.:：]\s*\S", re.
 
 
 # OCR reads the Roman numerals of scanned IEEE headings as digits: "11. MINIMAL TASK", "111. SIMPLE"
-_OCR_ROMAN = re.compile(r"^([1l]{2,3})(\.\s+[A-Z]{3})")
+_OCR_ROMAN = re.compile(r"^([1l]{2,3}|I[vV]|V[iI]{0,3}|[iI]V)(\.\s+[A-Z]{3})")
 
 
 
@@ -195,11 +195,12 @@ class _Detect:
         self.next_letter = "A"
         self.after_refs = False
         self.in_declarations = False
+        self.romans = 0  # Roman-numbered headings seen: "V. ALTERNATIVE APPROACHES" follows "IV."
         self.consumed: set[int] = set()
 
     def line(self, i: int) -> None:
         ln = self.lines[i]
-        text = _OCR_ROMAN.sub(lambda m: "I" * len(m.group(1)) + m.group(2), ln.text.strip())
+        text = _OCR_ROMAN.sub(lambda m: _roman(m.group(1)) + m.group(2), ln.text.strip())
         run_in = _RUN_IN_ABSTRACT.match(text)
         if run_in and not any(kind_of(h.title) == "abstract" for h in self.found):
             self.found.append(_Heading(i, run_in.group(1), None, 1))  # "Abstract— Recurrent ...", "摘要：..."
@@ -245,8 +246,9 @@ class _Detect:
             if int(top) != self.last_top or int(last) > self.last_sub.get(parent, 0) + 2:
                 return
             self.last_sub[parent] = int(last)
-        elif num[0] in "IVX" and not self.after_refs and (len(num) > 1 or num == "I" or self.last_top):
+        elif num[0] in "IVX" and not self.after_refs and (len(num) > 1 or num == "I" or self.last_top or self.romans):
             level = 1
+            self.romans += 1
         elif not self._letter_ok(num, name, strong):
             return
         self.found.append(_Heading(i, name, num, level))
@@ -276,6 +278,11 @@ class _Detect:
             self.consumed.add(j)
         return text
 
+
+
+def _roman(ocr: str) -> str:
+    """OCR's reading of a Roman numeral set in capitals: "11" -> "II", "Iv" -> "IV"."""
+    return "I" * len(ocr) if set(ocr) <= set("1l") else ocr.upper()
 
 
 def _caps_heading(text: str) -> bool:
