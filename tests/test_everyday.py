@@ -188,3 +188,32 @@ def test_protocol_words_are_enums_that_read_as_their_strings():
     assert RouteKind("missing") is RouteKind.MISSING
     with pytest.raises(AttributeError):
         Status.DONEE  # a typo fails loudly
+
+
+def test_a_fully_cached_rerun_needs_no_model_even_to_count(tmp_path):
+    from paper_reader.models.cache import CachedLLM
+
+    class Counting(FakeLLM):
+        counted = 0
+        windows = 0
+
+        def count_tokens(self, text):
+            Counting.counted += 1
+            return super().count_tokens(text)
+
+        @property
+        def context_window(self):
+            Counting.windows += 1
+            return 8192
+
+        @context_window.setter
+        def context_window(self, value):
+            pass
+
+    first = CachedLLM(Counting(), tmp_path / "llm")
+    assert first.count_tokens("some words of a paper") == 5 and first.context_window == 8192 and not first.small
+    first._sizes.save()  # what happens at exit
+    before = (Counting.counted, Counting.windows)
+    again = CachedLLM(Counting(), tmp_path / "llm")
+    assert again.count_tokens("some words of a paper") == 5 and again.context_window == 8192 and not again.small
+    assert (Counting.counted, Counting.windows) == before  # answered from the memo

@@ -26,6 +26,47 @@ class _Stats:
 stats = _Stats()
 
 
+class _SizeMemo:
+    """A small on-disk memo of sizes (token counts, the context window) for one model, written
+    once at exit; a damaged or unwritable file only means counting again."""
+
+    def __init__(self, path: Path):
+        self.path, self._data, self._new, self._lock = path, None, 0, threading.Lock()
+
+    def get(self, key: str, compute) -> int:
+        with self._lock:
+            if self._data is None:
+                self._data = self._load()
+            if key in self._data:
+                return self._data[key]
+        value = int(compute())
+        with self._lock:
+            self._data[key] = value
+            self._new += 1
+            if self._new == 1:
+                import atexit
+
+                atexit.register(self.save)
+        return value
+
+    def _load(self) -> dict:
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def save(self) -> None:
+        with self._lock:
+            if not self._new or self._data is None:
+                return
+            data, self._new = dict(self._data), 0
+        try:
+            atomic_write(self.path, json.dumps(data, separators=(",", ":")).encode("utf-8"))
+        except OSError:
+            pass  # counted again next time
+
+
 class CachedLLM(Wrapper):
     """Wraps any LLM; a hit returns the stored completion marked `cached=True` (and costs nothing)."""
 
@@ -33,6 +74,25 @@ class CachedLLM(Wrapper):
         super().__init__(inner)
         self.directory = Path(directory)
         stats.enabled = True
+        self._sizes = _SizeMemo(self.directory / "sizes" / (hashlib.sha256(self.name.encode()).hexdigest()[:16] + ".json"))
+
+    # Token counts and the context size are remembered too: a re-run whose every call is cached then
+    # never imports litellm (seconds) or loads a model's vocabulary to count with.
+    @property
+    def context_window(self) -> int:
+        if getattr(self.inner, "_context_window", None):  # --context-window: nothing to look up
+            return self.inner.context_window
+        return self._sizes.get("context_window", lambda: self.inner.context_window)
+
+    @property
+    def small(self) -> bool:
+        if getattr(self.inner, "_context_window", None):
+            return self.inner.small
+        return bool(self._sizes.get("small", lambda: self.inner.small))
+
+    def count_tokens(self, text: str) -> int:
+        key = hashlib.blake2b(text.encode("utf-8"), digest_size=10).hexdigest()
+        return self._sizes.get(key, lambda: self.inner.count_tokens(text))
 
     def key(self, messages: list[dict], max_tokens: int) -> str:
         blob = json.dumps([self.name, messages, max_tokens], ensure_ascii=False, sort_keys=True)
