@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from paper_reader.errors import PaperReaderError  # noqa: E402
 from paper_reader.models.llm import LiteLLM  # noqa: E402
 from paper_reader.writing.parse import check_citations  # noqa: E402
 from paper_reader.types import SKIP_KINDS  # noqa: E402
@@ -124,8 +125,11 @@ def bench_pdf() -> list[dict]:
             "print(p.page_count, dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
     rows = []
     for pdf in sorted(PAPERS.glob("*.pdf")):
-        out = subprocess.run([sys.executable, "-c", code, str(pdf)], capture_output=True, text=True,
-                             cwd=ROOT, check=True).stdout.split()
+        proc = subprocess.run([sys.executable, "-c", code, str(pdf)], capture_output=True, text=True, cwd=ROOT)
+        if proc.returncode:  # refused (no text layer): not a reading speed
+            rows.append({"paper": pdf.stem, "refused": proc.stderr.strip().splitlines()[-1][:120]})
+            continue
+        out = proc.stdout.split()
         pages, seconds, rss_kb = int(out[0]), float(out[1]), int(out[2])
         rows.append({"paper": pdf.stem, "pages": pages, "seconds": round(seconds, 2),
                      "pages_per_s": round(pages / seconds, 1), "peak_mb": round(rss_kb / 1024)})
@@ -136,7 +140,10 @@ def bench_headings() -> dict:
     """Heading detection with the outline withheld, scored against the outline's top level."""
     rows, hits, found_total, truth_total = [], 0, 0, 0
     for pdf in sorted(PAPERS.glob("*.pdf")):
-        with_outline = read_paper(pdf)
+        try:
+            with_outline = read_paper(pdf)
+        except PaperReaderError:  # refused (no text layer)
+            continue
         if with_outline.section_source != "outline":
             continue
         truth = {_key(s) for s in with_outline.sections if s.level == 1 and s.kind != "front"}

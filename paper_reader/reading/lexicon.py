@@ -14,15 +14,28 @@ LIGATURES = ("fi", "fl", "ff", "ffi", "ffl")
 
 
 @lru_cache(maxsize=1)
-def dictionary() -> frozenset[str]:
-    """Lower-case English words; falls back to the ligature word list if the package is missing."""
-    try:
-        from english_words import get_english_words_set
+def dictionary() -> frozenset[str] | set[str]:
+    """Lower-case English words; falls back to the ligature word list if the package is missing.
 
-        words = get_english_words_set(["web2", "gcide"], lower=True, alpha=True)
-    except Exception:  # not installed or damaged: repairs become rarer, never wrong
-        words = set()
-    return frozenset(words | ligature_words())
+    The two word lists' pickles are read directly (0.1 s) rather than through the package's
+    helper (0.25 s): a cold `read` pays it once.
+    """
+    words: set[str] = set()
+    try:
+        import pickle
+
+        data = resources.files("english_words").joinpath("data")
+        for name in ("web2_alpha_lower.pickle", "gcide_alpha_lower.pickle"):
+            words |= pickle.loads(data.joinpath(name).read_bytes())  # the installed package's own data
+    except Exception:  # not installed, or laid out differently: its helper, or no dictionary at all
+        try:
+            from english_words import get_english_words_set
+
+            words = get_english_words_set(["web2", "gcide"], lower=True, alpha=True)
+        except Exception:  # repairs become rarer, never wrong
+            words = set()
+    words |= ligature_words()
+    return words
 
 
 @lru_cache(maxsize=1)
