@@ -14,7 +14,7 @@ from paper_reader.models.llm import LLM, LiteLLM
 from paper_reader.types import Notes
 from paper_reader.writing.pipeline import Progress, make_notes
 from paper_reader.reading.reader import read_paper
-from paper_reader.writing.render import render_notes
+from paper_reader.writing.render import link_citations, pdf_link, render_notes
 from paper_reader.library.placement import (Target, distinct_target, old_note, repo_root, save_note,
                                            secure_edits, target_for)
 from paper_reader.settings import Settings
@@ -110,7 +110,8 @@ def note_images(paper: Paper, target: Target, settings: Settings) -> list[tuple[
 def render_for(notes, target: Target, images: list[tuple[str, Path]], settings: Settings) -> str:
     base = target.path.parent if target.path is not None else Path(".")
     relative = [(label, p.relative_to(base).as_posix()) for label, p in images]
-    return render_notes(notes, settings.note_template, relative)
+    markdown = render_notes(notes, settings.note_template, relative)
+    return link_citations(markdown, pdf_link(notes.paper, target.path.parent if target.path is not None else None))
 
 
 @dataclass(frozen=True)

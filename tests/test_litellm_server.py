@@ -26,7 +26,8 @@ def test_cli_reads_a_paper_through_litellm(server, sample_pdf, tmp_path):
     assert result.exit_code == 0, result.output
     note = (tmp_path / "A Sample Paper on Testing.md").read_text()
     assert len(re.findall(r"^# \d+\. ", note, re.M)) == 10
-    assert "We propose a simple method for testing readers of papers. (§1, p. 1)" in note
+    # citations link to their page of the PDF, which lies beside the note
+    assert "We propose a simple method for testing readers of papers. [(§1, p. 1)](sample.pdf#page=1)" in note
     assert server.requests and all(r["model"] == "test-model" for r in server.requests)
     assert server.headers[0]["Authorization"] == "Bearer sk-test-not-a-real-key"
     assert "sk-test-not-a-real-key" not in note

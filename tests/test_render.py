@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -73,3 +74,25 @@ def test_write_atomic_never_overwrites_without_force(tmp_path):
     assert path.read_text() == "third"
     assert [p.name for p in tmp_path.iterdir()] == ["n.md"]  # no temp files left behind
     assert path.stat().st_mode & 0o044  # readable by others, like any file the user writes
+
+
+@pytest.mark.parametrize("source, local, note_dir, link", [
+    ("papers/a b.pdf", "papers/a b.pdf", "notes", "../papers/a%20b.pdf"),
+    ("https://arxiv.org/pdf/2112.11446v2", "/cache/2112.11446v2.pdf", "notes", "https://arxiv.org/pdf/2112.11446v2"),
+    ("https://host.example/x.pdf?…", "/cache/x.pdf", "notes", None),  # a signed URL, cut: it would not open
+])
+def test_citations_link_to_their_page(tmp_path, monkeypatch, source, local, note_dir, link):
+    from paper_reader.types import Paper
+    from paper_reader.writing.render import link_citations, pdf_link
+
+    monkeypatch.chdir(tmp_path)
+    paper = Paper(source=source, title="T", local_path=local)
+    assert pdf_link(paper, Path(note_dir)) == link
+    text = "---\ntitle: (p. 3)\n---\nA claim (§4, pp. 6–7). Another (p. 2).\n<!-- sections: (p. 9) -->\n"
+    linked = link_citations(text, link)
+    if link is None:
+        assert linked == text
+    else:
+        assert f"A claim [(§4, pp. 6–7)]({link}#page=6). Another [(p. 2)]({link}#page=2)." in linked
+        assert linked.startswith("---\ntitle: (p. 3)\n---\n") and "<!-- sections: (p. 9) -->" in linked
+        assert link_citations(linked, link) == linked  # linking twice changes nothing

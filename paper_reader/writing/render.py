@@ -137,3 +137,44 @@ def write_atomic(path: Path, text: str, force: bool = False) -> Path:
         return atomic_write(path, text.encode("utf-8"))
     except OSError as exc:
         raise OutputError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
+
+
+# A citation as _canonical writes it: "(§3.2, p. 5)", "(Results, pp. 4–6)", "(p. 2)"
+_CITATION = re.compile(r"(?<!\[)\((?P<label>(?:[^()\[\]\n]{1,80}?, )?pp?\. (?P<page>\d+)(?:–\d+)?)\)")
+
+
+def pdf_link(paper, note_dir: Path | None) -> str | None:
+    """Where a citation's page can be opened: the PDF relative to the note, or its arXiv/PDF URL."""
+    import os
+    from urllib.parse import quote
+
+    source = paper.source or ""
+    if source.startswith(("http://", "https://")):
+        return None if "?" in source else source  # a signed URL was cut from the note: it would not open
+    if not paper.local_path:
+        return None
+    try:
+        rel = os.path.relpath(Path(paper.local_path).resolve(), (note_dir or Path(".")).resolve())
+    except ValueError:  # another drive (Windows)
+        return None
+    return quote(Path(rel).as_posix())
+
+
+def link_citations(markdown: str, link: str | None) -> str:
+    """Each "(§4, p. 5)" in the note's body becomes a link to that page ("[(§4, p. 5)](paper.pdf#page=5)"):
+    the text stays as it was, clickable where the PDF is known. Front matter and comments are left."""
+    if not link:
+        return markdown
+    head, body = _front(markdown)
+    parts = re.split(r"(<!--.*?-->)", body, flags=re.S)
+    for i in range(0, len(parts), 2):  # even parts: outside comments
+        parts[i] = _CITATION.sub(lambda m: f"[{m.group(0)}]({link}#page={m.group('page')})", parts[i])
+    return head + "".join(parts)
+
+
+def _front(markdown: str) -> tuple[str, str]:
+    if markdown.startswith("---\n"):
+        end = markdown.find("\n---\n", 4)
+        if end != -1:
+            return markdown[: end + 5], markdown[end + 5:]
+    return "", markdown
