@@ -78,3 +78,14 @@ def test_a_cited_page_outside_its_section_becomes_the_sections_pages(paper):
     expected = f"(§5, p. {conclusion.first_page})" if conclusion.first_page == conclusion.last_page else \
         f"(§5, pp. {conclusion.first_page}–{conclusion.last_page})"
     assert out == f"The method will be extended {expected}."
+
+
+def test_a_page_is_kept_when_any_section_of_that_name_reaches_it():
+    from paper_reader.types import Paper, Section
+    from paper_reader.writing.parse import check_citations
+
+    paper = Paper(source="x.pdf", title="T", pages=["a"] * 9, sections=[
+        Section("Abstract", first_page=1, last_page=1), Section("Conclusions", level=2, first_page=1, last_page=1),
+        Section("Results", first_page=2, last_page=7), Section("Conclusions", first_page=8, last_page=9)])
+    assert check_citations("It works (Conclusions, p. 8).", paper).text == "It works (Conclusions, p. 8)."
+    assert check_citations("It works (Results, p. 9).", paper).text == "It works (Results, pp. 2–7)."

@@ -130,10 +130,14 @@ def check_citations(text: str, paper: Paper) -> CitationCheck:
 def _within_section(paper: Paper, where: str, pages: list[int]) -> list[int]:
     """A cited page must lie in the cited section: "(§4, p. 5)" where §4 spans pp. 6–7 becomes
     "(§4, pp. 6–7)", the section being what the claim rests on."""
-    section = paper.find_section(where.rstrip(".")) if where and pages else None
-    if section is None or (pages[0] <= section.last_page and pages[-1] >= section.first_page):
-        return pages  # at least in part where the section is
-    return [section.first_page, section.last_page]
+    if not where or not pages:
+        return pages
+    want = where.rstrip(".").strip().lstrip("§").strip().lower()
+    # every section the label may mean ("Conclusions" can be the abstract's part and a section of its own)
+    named = [sec for sec in paper.sections if (sec.number or "").lower() == want or sec.title.lower() == want]
+    if not named or any(pages[0] <= sec.last_page and pages[-1] >= sec.first_page for sec in named):
+        return pages  # at least in part where a section of that name is
+    return [named[0].first_page, named[0].last_page]
 
 
 def _canonical(where: str, pages: list[int]) -> str:
