@@ -16,7 +16,7 @@ from paper_reader.library.placement import repo_root
 from paper_reader.errors import PaperReaderError
 from paper_reader.files import redact_urls
 from paper_reader.models.llm import LLM, Wrapper
-from paper_reader.types import Word
+from paper_reader.types import QuestionSet, Word
 from paper_reader.sources.readinglist import Entry
 from paper_reader.settings import Settings
 from paper_reader.writing.questions import load_questions
@@ -81,8 +81,8 @@ def run_batch(entries: list[Entry], settings: Settings, model: LLM | None = None
     from paper_reader.library.repo import repo_lock
 
     report = progress or (lambda *a: None)
-    check_note_template(settings)
-    load_questions(settings.template)  # a broken question set fails once, before any paper
+    check_note_template(settings)  # once, before any paper: template, git identity
+    questions = load_questions(settings.template)  # a broken question set fails once, too
     stop = stop or threading.Event()
     results = [PaperResult(e) for e in entries]
     llm = Throttled(model or open_model(settings), settings.concurrency)
@@ -92,7 +92,8 @@ def run_batch(entries: list[Entry], settings: Settings, model: LLM | None = None
     guard = repo_lock(root, wait=0) if root is not None else nullcontext()
     # papers in flight: enough to keep the calls busy while others read PDFs, never more than the calls
     with guard, ThreadPoolExecutor(max_workers=max(1, min(settings.concurrency, settings.papers))) as pool:
-        futures = [pool.submit(_one, i, r, settings, llm, force, report, stop, write_lock, claims, discard_edits)
+        futures = [pool.submit(_one, i, r, settings, llm, questions, force, report, stop, write_lock, claims,
+                               discard_edits)
                    for i, r in enumerate(results)]
         try:
             for f in futures:
@@ -110,7 +111,7 @@ def run_batch(entries: list[Entry], settings: Settings, model: LLM | None = None
     return results
 
 
-def _one(i: int, result: PaperResult, settings: Settings, llm: LLM, force: bool,
+def _one(i: int, result: PaperResult, settings: Settings, llm: LLM, questions: QuestionSet, force: bool,
          report: BatchProgress, stop: threading.Event, write_lock: threading.Lock,
          claims: dict | None = None, discard_edits: bool = False) -> None:
     """One paper through the one read path; the batch keeps only its status and figures."""
@@ -134,7 +135,7 @@ def _one(i: int, result: PaperResult, settings: Settings, llm: LLM, force: bool,
         if entry.extra.get("missing"):
             raise PaperReaderError(f"{redact_source(entry.source)}: the entry has no PDF file, arXiv ID or URL.")
         job = Job(entry.source, entry.topic, tuple(entry.tags), entry.lang)
-        done = read_job(job, settings, llm, progress=progress, force=force, discard_edits=discard_edits,
+        done = read_job(job, settings, llm, questions, progress=progress, force=force, discard_edits=discard_edits,
                         claims=claims if claims is not None else {}, save_guard=lambda target: write_lock)
         u = done.notes.usage
         result.title, result.path = done.notes.paper.title, done.path

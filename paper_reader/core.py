@@ -11,7 +11,7 @@ from paper_reader.models.cache import CachedLLM
 from paper_reader.types import Paper
 from paper_reader.errors import OutputError
 from paper_reader.models.llm import LLM, LiteLLM
-from paper_reader.types import Notes
+from paper_reader.types import Notes, QuestionSet
 from paper_reader.writing.pipeline import Progress, make_notes
 from paper_reader.reading.reader import read_paper
 from paper_reader.writing.render import link_citations, pdf_link, render_notes
@@ -136,13 +136,15 @@ def read(source: str | Path, settings: Settings, model: LLM | None = None,
          progress: Progress | None = None, force: bool = False, topic: str | None = None,
          discard_edits: bool = False) -> ReadResult:
     """Read a paper and write its note; `model` is injectable (tests pass a fake)."""
-    return read_job(Job(str(source), topic), settings, model or open_model(settings), progress=progress,
-                    force=force, discard_edits=discard_edits)
+    questions = load_questions(settings.template)
+    check_note_template(settings)
+    return read_job(Job(str(source), topic), settings, model or open_model(settings), questions,
+                    progress=progress, force=force, discard_edits=discard_edits)
 
 
-def read_job(job: Job, settings: Settings, model: LLM, *, progress: Progress | None = None,
-             force: bool = False, discard_edits: bool = False, claims: dict[Path, str] | None = None,
-             save_guard=None) -> ReadResult:
+def read_job(job: Job, settings: Settings, model: LLM, questions: QuestionSet, *,
+             progress: Progress | None = None, force: bool = False, discard_edits: bool = False,
+             claims: dict[Path, str] | None = None, save_guard=None) -> ReadResult:
     """The one read path, for `read` and for each paper of a batch: open the paper, find where its
     note goes, refuse early what would fail at the end, write the notes, save them.
 
@@ -153,9 +155,7 @@ def read_job(job: Job, settings: Settings, model: LLM, *, progress: Progress | N
     from paper_reader.library.repo import repo_lock
 
     report = progress or (lambda *a: None)
-    local = replace(settings, lang=job.lang or settings.lang)
-    questions = load_questions(local.template)
-    check_note_template(local)
+    local = replace(settings, lang=job.lang or settings.lang)  # checked once by the caller: check_note_template
     report("read", str(job.source), 0, 1)
     paper = open_paper(job.source, local)
     paper.tags = list(job.tags)  # a reading list's tags reach the note and the index
