@@ -137,7 +137,6 @@ def _on_signal(signum, frame):
     raise KeyboardInterrupt
 
 
-_on_sigterm = _on_signal  # the name the SIGTERM handler had
 
 
 GLOBAL_FLAGS = ("-v", "--verbose", "-q", "--quiet")

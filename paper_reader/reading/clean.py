@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from functools import lru_cache
 from dataclasses import replace
-from paper_reader.types import Line
-from paper_reader.reading.lexicon import LIGATURES, join_soft_hyphens, keeps_hyphen, known, ligature_words
+from functools import lru_cache
 
-SOFT_HYPHEN = "\ufffe"
+from paper_reader.reading.lexicon import (LIGATURES, SOFT_HYPHEN, join_soft_hyphens, keeps_hyphen, known,
+                                          ligature_words)
+from paper_reader.types import Line
 
 _LIGATURES = {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"}
 # Full-width ASCII (U+FF01..FF5E) as Chinese journals typeset Latin text and digits
@@ -76,6 +76,14 @@ def clean_lines(lines: list[Line], page_count: int) -> list[Line]:
     return repair_dropped_ligatures(lines)
 
 
+def body_size(lines: list[Line]) -> float:
+    """The font size most characters are set in."""
+    counts: Counter[float] = Counter()
+    for ln in lines:
+        counts[ln.size] += len(ln.text)
+    return counts.most_common(1)[0][0] if counts else 0.0
+
+
 def _margin_key(text: str) -> str:
     return re.sub(r"\d+", "#", text.lower()).strip()
 
@@ -115,10 +123,7 @@ def _is_debris(ln: Line, body: float = 0.0) -> bool:
 def drop_figure_debris(lines: list[Line], run: int = 4) -> list[Line]:
     """Drop runs of `run` or more one- or two-token lines: axis ticks and labels of figures."""
     out: list[Line] = []
-    sizes = Counter()
-    for ln in lines:
-        sizes[ln.size] += len(ln.text)
-    body = sizes.most_common(1)[0][0] if sizes else 0.0
+    body = body_size(lines)
     i = 0
     while i < len(lines):
         j = i

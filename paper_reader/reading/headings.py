@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from paper_reader.reading.clean import normalize
-from paper_reader.reading.sections import _Heading, _squash, body_size, kind_of, split_number
+from paper_reader.reading.clean import body_size, normalize
+from paper_reader.reading.sections import _Heading, kind_of, split_number, squash
 from paper_reader.types import Line
 
 
@@ -78,12 +78,12 @@ def _find_headings(outline, lines: list[Line]) -> tuple[list[_Heading], str]:
         merged = detected + [h for h in placed if all(abs(h.index - t) > 1 for t in taken)]
         return sorted(merged, key=lambda h: h.index), "detected"
     kinds = {kind_of(h.title) for h in placed}
-    titles = {_squash(h.title) for h in placed}
+    titles = {squash(h.title) for h in placed}
     last = max(h.index for h in placed)
     # outlines often leave out the abstract, the references and the back matter after them
     extra = [
         h for h in detected
-        if _squash(h.title) not in titles and all(h.index != p.index for p in placed) and (
+        if squash(h.title) not in titles and all(h.index != p.index for p in placed) and (
             kind_of(h.title) in ("abstract", "references", "acknowledgements") and kind_of(h.title) not in kinds
             or h.index > last and (not h.number or h.number[0].isalpha())
             or not h.number and h.level == 1 and _BACK_MATTER.fullmatch(h.title))
@@ -130,7 +130,7 @@ _BOOKMARK_ID = re.compile(r"_?[A-Za-z0-9]+(_[A-Za-z0-9]*)+|_?(Toc|Ref|Hlk|bookma
 def _locate(lines: list[Line], title: str, page: int, start: int) -> tuple[int, bool]:
     """Index of the line where an outline heading starts, searching its page from `start`, and
     whether the title was found there (else the page's first line stands in)."""
-    want = _squash(title)[:40]
+    want = squash(title)[:40]
     first_on_page = None
     for i in range(start, len(lines)):
         ln = lines[i]
@@ -140,7 +140,7 @@ def _locate(lines: list[Line], title: str, page: int, start: int) -> tuple[int, 
             break
         if first_on_page is None:
             first_on_page = i
-        got = _squash(ln.text)
+        got = squash(ln.text)
         # the printed heading may carry a number or letter the outline leaves out ("A Position Bias")
         if got and want and (0 <= got.find(want) <= 5 or (len(got) >= 4 and want.startswith(got))):
             return i, True

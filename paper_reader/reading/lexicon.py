@@ -11,6 +11,7 @@ from functools import lru_cache
 from importlib import resources
 
 LIGATURES = ("fi", "fl", "ff", "ffi", "ffl")
+SOFT_HYPHEN = "\ufffe"  # PDFium's mark for a hyphen that broke a word at a line end
 
 
 @lru_cache(maxsize=1)
@@ -65,7 +66,7 @@ def known(word: str) -> bool:
     return any(f in words for f in _stem_forms(word))
 
 
-_SOFT = re.compile(r"([A-Za-z][\w']*)\ufffe\s*([\w'][\w'-]*)?")
+_SOFT = re.compile(rf"([A-Za-z][\w']*){SOFT_HYPHEN}\s*([\w'][\w'-]*)?")
 
 
 def join_soft_hyphens(text: str, seen: frozenset[str] | set[str] = frozenset()) -> str:

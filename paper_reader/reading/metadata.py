@@ -10,8 +10,7 @@ import re
 import unicodedata
 from datetime import date
 
-from paper_reader.reading.clean import join_lines, normalize
-from paper_reader.reading.sections import body_size
+from paper_reader.reading.clean import body_size, join_lines, normalize
 from paper_reader.types import Line
 
 STAMP = re.compile(r"arXiv:\s?(\d{4}\.\d{4,5}(?:v\d+)?|[a-z\-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)"

@@ -11,13 +11,13 @@ from __future__ import annotations
 import ctypes
 import logging
 import re
-import stat
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from paper_reader.types import Line
 from paper_reader.errors import InputError, PdfUnreadable
+from paper_reader.files import file_kind, is_regular
 
 # pypdf logs a warning for every odd font; none of it is actionable for a reader of notes.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -28,7 +28,6 @@ _BREAK = re.compile(r"\r\n|\r|\n")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LETTER = re.compile(r"[^\W\d_]")
 _DROP_CAP = re.compile(r"[A-Z] [A-Z]")
-SOFT_HYPHEN = "\ufffe"  # PDFium's mark for a hyphen that broke a word at a line end
 # PDFium is not thread-safe (a batch reading two papers at once crashed in FPDF_LoadPage): every
 # use of it in the process holds this lock. Reading takes ~0.1 s a paper, so nobody waits long.
 PDFIUM_LOCK = threading.RLock()
@@ -83,9 +82,9 @@ def _open(path: Path):
         raise InputError(f"{path}: no such file.")
     if path.is_dir():
         raise InputError(f"{path} is a folder, not a PDF file.")
+    if not is_regular(path):  # a FIFO or device would hang or never end
+        raise InputError(f"{path} is {file_kind(path)}, not a PDF file. Give the PDF itself.")
     try:
-        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or device would hang or never end
-            raise InputError(f"{path} is not a regular file (a pipe or device?). Give a PDF file.")
         with path.open("rb") as fh:
             head = fh.read(1024)
     except OSError as exc:
@@ -152,7 +151,7 @@ def _page_text(textpage) -> str:
 
     count = textpage.count_chars()
     text = textpage.get_text_range() if count > 0 else ""
-    if len(text) != count:  # characters outside the BMP come as surrogate pairs: index by index
+    if len(text) != count:  # FPDFText_GetText leaves out characters beyond the BMP (𝜇): index by index
         text = "".join(chr(raw.FPDFText_GetUnicode(textpage, i) or 0xFFFD) for i in range(count))
     return text
 

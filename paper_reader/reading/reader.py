@@ -12,7 +12,7 @@ from paper_reader.errors import PdfUnreadable
 from paper_reader.reading.pdf import RawPdf, read_pdf
 from paper_reader.reading.references import split_references
 from paper_reader.reading.headings import find_headings
-from paper_reader.reading.sections import build_sections, kind_of
+from paper_reader.reading.sections import build_sections, kind_of, squash
 
 
 def read_paper(path: str | Path, use_outline: bool = True, max_pages: int | None = None) -> Paper:
@@ -106,14 +106,10 @@ def _title(raw: RawPdf, lines: list[Line], picked: list[Line]) -> str:
     """Page 1's title as printed; the info dictionary's only when the page has it but we found none."""
     printed = meta.title_text(picked) if picked else ""
     info = normalize(raw.metadata.get("Title", ""))
-    page_one = _squash(" ".join(ln.text for ln in raw.lines if ln.page == 1))
-    if not printed and _plausible_meta_title(info) and _squash(info)[:30] in page_one:
+    page_one = squash(" ".join(ln.text for ln in raw.lines if ln.page == 1))
+    if not printed and _plausible_meta_title(info) and squash(info)[:30] in page_one:
         return info
     return printed[:300] or raw.path.stem.replace("_", " ")  # no title printed: name the note after the file
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"\W+", "", text.lower())
 
 
 def _reference_lines(lines: list[Line], headings) -> list[Line]:
@@ -125,7 +121,7 @@ def _reference_lines(lines: list[Line], headings) -> list[Line]:
                 if later.level <= h.level:
                     end = later.index
                     break
-            heading_line = _squash(lines[h.index].text).startswith(_squash(h.title)[:8])
+            heading_line = squash(lines[h.index].text).startswith(squash(h.title)[:8])
             body = lines[h.index + 1 if heading_line else h.index : end]
             # the list ends where an appendix, a checklist or the authors' biographies begin
             stop = next((i for i, ln in enumerate(body) if _LIST_END.match(ln.text.strip())), len(body))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 
 from paper_reader.reading.clean import join_lines, normalize
@@ -60,16 +59,8 @@ class _Heading:
 
 
 
-def body_size(lines: list[Line]) -> float:
-    """The font size most characters are set in."""
-    counts: Counter[float] = Counter()
-    for ln in lines:
-        counts[ln.size] += len(ln.text)
-    return counts.most_common(1)[0][0] if counts else 0.0
-
-
-
-def _squash(text: str) -> str:
+def squash(text: str) -> str:
+    """Letters and digits only, lower-cased: how headings and titles are compared."""
     return re.sub(r"[\W_]+", "", text.lower())
 
 
@@ -153,7 +144,7 @@ def _split_long_abstract(sections: list[Section]) -> list[Section]:
 
 
 def _is_heading_line(line: Line, h: _Heading) -> bool:
-    got, want = _squash(line.text), _squash(((h.number or "") + h.title))
+    got, want = squash(line.text), squash(((h.number or "") + h.title))
     return bool(got) and (want.startswith(got) or got.startswith(want)) and len(got) <= len(want) + 3
 
 

@@ -17,7 +17,7 @@ from paper_reader.errors import FetchError, InputError
 from paper_reader.types import Word
 from paper_reader.files import atomic_write
 from paper_reader.sources.http import (DOWNLOAD_DEADLINE, MAX_DOWNLOAD_BYTES, USER_AGENT, _bounded, _client, _host,
-                                       _http_error, _network_error, _send, download_pdf)
+                                       _http_error, _network_error, _send, download_pdf, one_line)
 
 
 API_URL = "https://export.arxiv.org/api/query"
@@ -196,11 +196,11 @@ def _parse_feed(body: bytes, arxiv_id: str, host: str) -> ArxivMetadata:
     entries = [e for e in feed.entries if "/abs/" in e.get("id", "")]
     if entries and not _same_paper(entries[0].id.split("/abs/", 1)[1], arxiv_id):
         raise FetchError(f"The arXiv API at {host} answered for another paper "
-                         f"({_squash(entries[0].id)[:80]!r}) than {arxiv_id}. {API_HINT}")
+                         f"({one_line(entries[0].id)[:80]!r}) than {arxiv_id}. {API_HINT}")
     if not entries:
         error = next((e for e in feed.entries if e.get("title") == "Error"), None)
         if error is not None:
-            raise FetchError(f"arXiv rejected the ID {arxiv_id}: {_squash(error.get('summary', ''))}. {ID_HELP}")
+            raise FetchError(f"arXiv rejected the ID {arxiv_id}: {one_line(error.get('summary', ''))}. {ID_HELP}")
         raise FetchError(f"arXiv has no paper {arxiv_id}. Check the ID.")
     return _metadata(entries[0])
 
@@ -222,18 +222,18 @@ def _metadata(entry) -> ArxivMetadata:
     match = re.search(r"v\d+$", versioned)
     primary = (entry.get("arxiv_primary_category") or {}).get("term")
     terms = [t.get("term") for t in entry.get("tags", []) if t.get("term")]
-    abstract, comment = _squash(entry.get("summary", "")), entry.get("arxiv_comment", "")
+    abstract, comment = one_line(entry.get("summary", "")), entry.get("arxiv_comment", "")
     return ArxivMetadata(
         id=versioned[: match.start()] if match else versioned,
         version=match.group(0) if match else "",
-        title=_squash(entry.get("title", "")),
+        title=one_line(entry.get("title", "")),
         authors=[a.get("name", "") for a in entry.get("authors", []) if a.get("name")],
         abstract=abstract,
         categories=list(dict.fromkeys([primary, *terms] if primary else terms)),
         published=_iso_date(entry, "published"),
         updated=_iso_date(entry, "updated"),
         doi=entry.get("arxiv_doi") or None,
-        journal_ref=_squash(entry.get("arxiv_journal_ref", "")) or None,
+        journal_ref=one_line(entry.get("arxiv_journal_ref", "")) or None,
         pdf_url=next((link.href for link in entry.get("links", []) if link.get("title") == "pdf"), None),
         withdrawn=bool(_WITHDRAWN_COMMENT.search(comment) or _WITHDRAWN_ABSTRACT.search(abstract)),
     )
@@ -246,10 +246,6 @@ def _load_metadata(path: Path) -> ArxivMetadata | None:
     except (OSError, ValueError, TypeError):
         return None  # a miss, or a damaged entry that the next write replaces
 
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.split())
 
 
 

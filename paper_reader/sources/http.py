@@ -178,7 +178,7 @@ def _retry_after(value: str | None, default: float) -> float:
 def _network_error(exc: httpx.HTTPError, host: str, hint: str, timeout: float | None) -> FetchError:
     if isinstance(exc, httpx.TimeoutException):
         return FetchError(f"Could not reach {host}: no answer within {timeout:g} s. {hint}")
-    reason = _squash(str(exc)) or type(exc).__name__
+    reason = one_line(str(exc)) or type(exc).__name__
     return FetchError(f"Could not reach {host}: {reason}. {hint}")
 
 
@@ -189,5 +189,6 @@ def _http_error(response: httpx.Response, what: str, hint: str) -> FetchError:
     return FetchError(f"{what} answered {response.status_code} {response.reason_phrase}. {hint}")
 
 
-def _squash(text: str) -> str:
+def one_line(text: str) -> str:
+    """Text on one line: every run of whitespace a single space."""
     return " ".join(text.split())
