@@ -72,7 +72,25 @@ def test_private_use_ligature_glyphs_are_learned_from_the_words_they_complete():
 
 
 def test_control_characters_and_replacement_characters_are_dropped():
-    assert normalize("women \ufffd16 years \x01x\x02") == "women 16 years x"
+    assert normalize("women \ufffd16 years \x01x \x02\x85") == "women 16 years x"
+
+
+@pytest.mark.parametrize("lines, text", [
+    (["the dis\x02", "cretization of time"], "the discretization of time"),  # PDFium's other break mark
+    (["the dis\xad", "cretization of time"], "the discretization of time"),  # a producer's soft hyphen
+    (["the dis\u2010", "cretization of time"], "the discretization of time"),  # the typographer's hyphen
+    (["a state-of-the\xad", "art model"], "a state-of-the-art model"),
+])
+def test_every_line_break_hyphen_mark_joins_the_word(lines, text):
+    from paper_reader.reading.clean import clean_lines
+
+    got = clean_lines([Line(1, t, 10.0, x0=50, x1=300, top=100 + 12 * i, page_height=800)
+                       for i, t in enumerate(lines)], 1)
+    assert join_lines([ln.text for ln in got]) == text
+
+
+def test_maths_letters_beyond_the_bmp_read_as_letters():
+    assert normalize("weights \U0001d44a and \U0001d707") == "weights W and μ"
 
 
 @pytest.mark.parametrize("text, joined", [

@@ -2,8 +2,15 @@
 
 PDFium (pypdfium2) reads the characters: ~10x faster than pypdf and it expands ligature glyphs
 itself. Per-character calls cost ~0.6 µs each, so each line samples a few characters for its font
-rather than asking about every one. Pages set mostly in CJK go through pypdf instead: PDFium
-drops some Chinese characters there (measured on the shared Chinese journal paper, 2-3 % of them).
+rather than asking about every one. Every page is PDFium's unless its text is garbled and pypdf's
+reading of the same page is not: the engines decode fonts differently, and on the shared papers
+each is right where the other fails (PDFium reads the Japanese and CNKI fonts pypdf turns into
+Thaana and Tibetan letters; pypdf keeps the 2 % of characters PDFium drops in one Chinese paper,
+a loss that costs 20x the reading time to avoid, so it is accepted).
+
+Text built from PDFium's per-character API is UTF-16: a character beyond the BMP (the maths
+italic letters of formulas) arrives as a surrogate pair. Lines are combined from those pairs and
+any lone surrogate becomes U+FFFD, so nothing that is not valid UTF-8 leaves the reader.
 """
 
 from __future__ import annotations
@@ -25,7 +32,6 @@ log = logging.getLogger(__name__)
 
 _BOLD = re.compile(r"bold|black|heavy|semibold|medi|demi|[-,+]b[dx]?$|黑体|粗", re.I)
 _BREAK = re.compile(r"\r\n|\r|\n")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LETTER = re.compile(r"[^\W\d_]")
 _DROP_CAP = re.compile(r"[A-Z] [A-Z]")
 # PDFium is not thread-safe (a batch reading two papers at once crashed in FPDF_LoadPage): every
@@ -60,16 +66,14 @@ def _read(path: Path, max_pages: int | None) -> RawPdf:
                 f"{path} has {count} pages, more than the {max_pages} allowed: it looks like a book "
                 f"or proceedings. Pass --max-pages {count} to read it anyway, or split it.")
         lines: list[Line] = []
-        cjk_pages: list[int] = []
+        garbled: list[int] = []
         for index in range(count):
             page_lines = _page(doc, index)
-            if _mostly_cjk(page_lines):
-                cjk_pages.append(index)
+            if _garbled(page_lines):
+                garbled.append(index)
             lines.extend(page_lines)
-        if cjk_pages:
-            from paper_reader.reading.pdf_pypdf import pypdf_lines
-
-            lines = _replace_pages(lines, pypdf_lines(path, cjk_pages))
+        if garbled:
+            lines = _second_opinion(path, lines, garbled)
         return RawPdf(path=path, lines=lines, page_count=count, metadata=_metadata(doc), outline=_outline(doc))
     finally:
         doc.close()
@@ -192,7 +196,7 @@ def _lines_of(textpage, number: int, height: float) -> list[Line]:
         raw.FPDFText_GetCharBox(textpage, tail, left, right, bottom, top)
         cells = _cells(textpage, text, lead, tail, size) \
             if number == 1 and y_top < 0.45 * height and tail - lead < 160 else ()
-        lines.append(Line(number, stripped, round(size, 1), bold, x0=round(x0, 1), x1=round(right.value, 1),
+        lines.append(Line(number, valid_text(stripped), round(size, 1), bold, x0=round(x0, 1), x1=round(right.value, 1),
                           top=round(y_top, 1), page_height=round(height, 1), cells=cells))
     return lines
 
@@ -230,13 +234,40 @@ def _cells(textpage, text: str, lead: int, tail: int, size: float) -> tuple[str,
         current.append(ch)
         prev_right = right.value
     cells.append("".join(current).strip())
-    cells = [c for c in cells if c]
+    cells = [valid_text(c) for c in cells if c]
     return tuple(cells) if len(cells) > 1 else ()
 
 
-def _mostly_cjk(lines: list[Line]) -> bool:
-    text = "".join(ln.text for ln in lines)
-    return len(text) > 50 and len(_CJK.findall(text)) > 0.2 * len(text)
+def _garbled(lines: list[Line]) -> bool:
+    from paper_reader.reading.clean import garbage_ratio
+
+    text = " ".join(ln.text for ln in lines)
+    return len(text) >= 200 and garbage_ratio(text) > GARBLED
+
+
+GARBLED = 0.3  # share of characters that cannot be prose above which a page's text is garbled
+
+
+def _second_opinion(path: Path, lines: list[Line], indexes: list[int]) -> list[Line]:
+    """Pages whose PDFium text is garbled go to pypdf; its reading is kept where it is real text."""
+    from paper_reader.reading.clean import garbage_ratio
+    from paper_reader.reading.pdf_pypdf import pypdf_lines
+
+    theirs = pypdf_lines(path, indexes)
+    ours = {p: " ".join(ln.text for ln in lines if ln.page == p) for p in theirs}
+    better = {p: got for p, got in theirs.items()
+              if garbage_ratio(" ".join(ln.text for ln in got)) < min(GARBLED, garbage_ratio(ours[p]))}
+    return _replace_pages(lines, better) if better else lines
+
+
+def valid_text(text: str) -> str:
+    """Combine UTF-16 surrogate pairs into their characters; a lone surrogate becomes U+FFFD."""
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _replace_pages(lines: list[Line], replacement: dict[int, list[Line]]) -> list[Line]:
@@ -255,11 +286,12 @@ def _replace_pages(lines: list[Line], replacement: dict[int, list[Line]]) -> lis
 
 def _metadata(doc) -> dict[str, str]:
     try:
-        found = {k: str(v).strip() for k, v in doc.get_metadata_dict(skip_empty=True).items() if str(v).strip()}
+        found = {k: valid_text(str(v).strip()) for k, v in doc.get_metadata_dict(skip_empty=True).items()
+                 if str(v).strip()}
         for key in ("Published", "Date", "Created"):  # publishers' own keys (NeurIPS proceedings)
             value = doc.get_metadata_value(key)
             if value and value.strip():
-                found[key] = value.strip()
+                found[key] = valid_text(value.strip())
         return found
     except Exception:  # a broken info dictionary: no metadata rather than no paper
         return {}
@@ -274,7 +306,7 @@ def _outline(doc) -> list[tuple[int, str, int]]:
             dest = item.get_dest()
             index = dest.get_index() if dest is not None else None
             if index is not None and index >= 0:
-                out.append((item.level, item.get_title() or "", index + 1))
+                out.append((item.level, valid_text(item.get_title() or ""), index + 1))
     except Exception:  # a looping or broken outline: headings are detected instead
         return []
     return out

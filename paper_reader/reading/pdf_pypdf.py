@@ -1,4 +1,4 @@
-"""pypdf's reading of a page, for pages set in CJK (PDFium drops some Chinese characters there)."""
+"""pypdf's reading of a page: the second opinion for pages whose PDFium text is garbled."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 import re
 from pathlib import Path
 
+from paper_reader.reading.pdf import valid_text
 from paper_reader.types import Line
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ def _group_runs(runs, number: int) -> list[Line]:
 
     def flush():
         nonlocal parts, size, bold, line_y
-        text = "".join(parts).strip()
+        text = valid_text("".join(parts).strip())
         if text:
             lines.append(Line(number, text, round(size, 1), bold))
         parts, size, bold, line_y = [], 0.0, False, None

@@ -20,6 +20,7 @@ def read_paper(path: str | Path, use_outline: bool = True, max_pages: int | None
 
     `use_outline=False` ignores the PDF's own outline (to measure heading detection against it).
     """
+    path = Path(path)
     raw = read_pdf(path, max_pages=max_pages)
     warnings = _check_garbage(raw)
     lines = clean_lines(raw.lines, raw.page_count)
@@ -80,17 +81,26 @@ def _check_text(raw: RawPdf, lines: list[Line]) -> None:
 
 
 def _check_garbage(raw: RawPdf) -> list[str]:
-    """Refuse a paper whose text is mostly unreadable; name the pages that are, in a warning."""
+    """Refuse a paper whose text is mostly unreadable, naming the pages and showing what was read;
+    name the garbled pages of a readable one in a warning."""
     bad = garbled_pages(raw.lines)
     pages_with_text = len({ln.page for ln in raw.lines})
+    shown = _page_list(bad)
     if bad and len(bad) >= max(2, 0.5 * pages_with_text):
+        sample = " ".join(ln.text for ln in raw.lines if ln.page == bad[0])[:80]
+        sample = "".join(c if c.isprintable() else "\ufffd" for c in sample)
         raise PdfUnreadable(
-            f"{raw.path}: the text of {len(bad)} of {pages_with_text} pages is garbled (a font without a "
-            "Unicode map decodes to the wrong letters). Run OCR on it first, e.g. `ocrmypdf --force-ocr`.")
+            f"{raw.path}: the text of {len(bad)} of {pages_with_text} pages ({shown}) is garbled, e.g. page "
+            f"{bad[0]} reads \"{sample}\" (a font without a Unicode map decodes to the wrong letters, in both "
+            "PDF engines). Run OCR on it first, e.g. `ocrmypdf --force-ocr`.")
     if bad:
-        shown = ", ".join(map(str, bad[:10])) + ("…" if len(bad) > 10 else "")
-        return [f"garbled text on page{'s' if len(bad) > 1 else ''} {shown}: those pages were read as they are"]
+        return [f"garbled text on {shown}: those pages were read as they are"]
     return []
+
+
+def _page_list(pages: list[int]) -> str:
+    return ("page " if len(pages) == 1 else "pages ") + ", ".join(map(str, pages[:10])) + \
+        ("…" if len(pages) > 10 else "")
 
 
 def _plausible_meta_title(title: str) -> bool:
