@@ -43,7 +43,8 @@ def norm(text) -> str:
 def heading_key(text: str) -> str:
     """'1. INTRODUCTION', '1 Introduction' and 'Introduction' all -> 'introduction'."""
     text = norm(text)
-    text = re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", text)  # "摘 要" is letter-spaced "摘要"
+    cjk = "\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af"
+    text = re.sub(rf"(?<=[{cjk}])\s+(?=[{cjk}])", "", text)  # "摘 要", "요 약" are letter-spaced "摘要", "요약"
     text = re.sub(r"^(?:appendix\s+)?(?:[0-9]{1,2}|[ivx]{1,4}|[a-h])(?:\.\d+)*\.?\s+", "", text)
     return re.sub(r"[^\w]+", " ", text).strip()
 

@@ -18,8 +18,12 @@ _STANDARD = re.compile(
     r"supplementary materials?|supplemental materials?|supplementary information|declarations|funding|"
     r"authors?[’']? contributions?|availability of data( and materials?)?|data availability|code availability|"
     r"competing interests|conflicts? of interests?|ethics approval( and consent to participate)?|"
-    r"consent for publication|abbreviations|摘\s*要|引\s*言|前\s*言|绪\s*论|相关工作|方法|实验|实验结果|讨论|"
-    r"结\s*论|结束语|参考文献|致\s*谢|附\s*录)[.:：]?",
+    r"consent for publication|abbreviations|summary|résumé|materials and methods|additional files?|"
+    r"credit authorship contribution statement|declaration of competing interest|"
+    r"摘\s*要|引\s*言|前\s*言|绪\s*论|相关工作|方法|实验|实验结果|讨论|"
+    r"结\s*论|结\s*束\s*语|参\s*考\s*文\s*献|致\s*谢|附\s*录|作者贡献说明|"
+    r"概\s*要|要\s*旨|目\s*次|はじめに|序\s*論|結\s*論|おわりに|謝\s*辞|"
+    r"요\s*약|초\s*록|서\s*론|결\s*론|참\s*고\s*문\s*헌|감사의 글)[.:：]?",
     re.I,
 )
 
@@ -27,7 +31,7 @@ _STANDARD = re.compile(
 
 _NUMBERED = re.compile(
     r"^(?P<num>\d{1,2}(?:\.\d{1,2}){0,3}|[A-H](?:\.\d{1,2}){0,2}|[IVX]{1,4})(?:\.\s*|\s+|(?=[\u4e00-\u9fff]))"
-    r"(?P<title>[A-Z\u4e00-\u9fff][^\n]{1,90})$"
+    r"(?P<title>[A-Z\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af][^\n]{1,90})$"
 )
 
 
@@ -168,7 +172,8 @@ def detect_headings(lines: list[Line]) -> list[_Heading]:
 
 
 # "Abstract—", "Abstract:", "ABSTRACT.", "摘 要：" opening a paragraph: the abstract set run-in
-_RUN_IN_ABSTRACT = re.compile(r"(abstract|摘\s*要)\s*[-—–.:：]\s*\S", re.I)
+_RUN_IN_ABSTRACT = re.compile(r"[【\[]?(abstract|summary|摘\s*要)[】\]]?\s*[-—–.:：]\s*\S|[【\[]?(摘\s*要)[】\]]?\s*(?=[\u4e00-\u9fff])",
+                              re.I)
 
 
 
@@ -178,6 +183,27 @@ _OCR_ROMAN = re.compile(r"^([1l]{2,3}|I[vV]|V[iI]{0,3}|[iI]V)(\.\s+[A-Z]{3})")
 
 
 _CJK_HEADING = re.compile(r"[\u4e00-\u9fff]+")
+# a thesis's chapters: "第1章 導入", "第二章 相关工作"
+_CHAPTER = re.compile(r"第\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*章(?:\s*(\S.{0,40}))?")
+# a label set letter by letter ("A B S T R A C T", "요 약", "结 束 语") or in brackets ("【摘要】")
+# "Abstract Knowledge graph ..." with only the label bold (the line's first letter is sampled)
+_BOLD_ABSTRACT = re.compile(r"(abstract)()\s+(?=[A-Z])", re.I)
+_SPACED = re.compile(r"(?:\w )+\w")
+_BRACKETS = re.compile(r"^[【\[〔(（]\s*(.+?)\s*[】\]〕)）]$")
+
+
+def _label_form(text: str) -> str:
+    """A line as the label it may be: letter spacing closed up, enclosing brackets dropped."""
+    if _SPACED.fullmatch(text):
+        text = text.replace(" ", "")
+    m = _BRACKETS.match(text)
+    return m.group(1) if m else text
+
+
+def _all_caps(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 4 and all(c.isupper() for c in letters if c.isascii())and \
+        sum(c.isupper() for c in letters) >= 0.9 * len(letters)
 
 
 
@@ -197,16 +223,40 @@ class _Detect:
         self.in_declarations = False
         self.romans = 0  # Roman-numbered headings seen: "V. ALTERNATIVE APPROACHES" follows "IV."
         self.consumed: set[int] = set()
+        self.numbered_seen = False
+        # where most of the text is bold (a producer that marks every font bold), bold marks nothing
+        weight = sum(len(ln.text) for ln in lines if ln.bold)
+        self.bold_marks = weight < 0.5 * max(sum(len(ln.text) for ln in lines), 1)
+
+    def _first_abstract_in(self, label: str) -> bool:
+        """No abstract yet in this script: a Chinese paper has 摘要 and then an English Abstract."""
+        cjk = bool(_CJK_HEADING.search(label))
+        return not any(kind_of(h.title) == "abstract" and bool(_CJK_HEADING.search(h.title)) == cjk
+                       for h in self.found)
 
     def line(self, i: int) -> None:
         ln = self.lines[i]
         text = _OCR_ROMAN.sub(lambda m: _roman(m.group(1)) + m.group(2), ln.text.strip())
-        run_in = _RUN_IN_ABSTRACT.match(text)
-        if run_in and not any(kind_of(h.title) == "abstract" for h in self.found):
-            self.found.append(_Heading(i, run_in.group(1), None, 1))  # "Abstract— Recurrent ...", "摘要：..."
+        run_in = _RUN_IN_ABSTRACT.match(text) or ln.bold and self.bold_marks and _BOLD_ABSTRACT.match(text)
+        if run_in and ln.page <= 2 and self._first_abstract_in(run_in.group(1) or run_in.group(2)):
+            self.found.append(_Heading(i, run_in.group(1) or run_in.group(2), None, 1))  # "Abstract— ...", "摘要：..."
             return
         larger = ln.size > self.size + 0.4
-        emphasized = ln.bold or larger or _caps_heading(text)
+        # where every line is "bold", only numbering and the sequence check stand behind a bold line
+        emphasized = ln.bold and (self.bold_marks or bool(_NUMBERED.match(text))) or larger or _caps_heading(text)
+        label = _label_form(text)
+        if label != text and _STANDARD.fullmatch(label) and len(text) < 40:
+            self.standard(i, label, ln)  # "A B S T R A C T", "【摘要】": set apart, so a heading
+            return
+        chapter = _CHAPTER.fullmatch(text)
+        if chapter and larger and not re.search(r"\s\d+$", text):  # not a contents line ending in its page
+            nxt = self.lines[i + 1] if i + 1 < len(self.lines) else None
+            if chapter.group(2) is None and nxt and nxt.page == ln.page and nxt.size > self.size + 2 \
+                    and len(nxt.text) <= 40:  # "第 1 章" over "導入", both display type
+                text = f"{text} {nxt.text.strip()}"
+                self.consumed.add(i + 1)
+            self.found.append(_Heading(i, re.sub(r"第\s*(\w+?)\s*章\s*", r"第\1章 ", text).strip(), None, 1))
+            return
         if len(text) > 90 or not emphasized and not _STANDARD.fullmatch(text):
             return
         m = _NUMBERED.match(text)
@@ -223,23 +273,31 @@ class _Detect:
         # a plain-weight "Model" is a table header unless the line before it ends a sentence
         lines = self.lines
         ends_sentence = i == 0 or lines[i - 1].page != ln.page or lines[i - 1].text.rstrip()[-1:] in ".:!?。"
-        if std and (emphasized or len(text) < 40 and ends_sentence) and not split_number(text)[1][:1].islower():
-            number, name = split_number(self.merged(i, text) if text.lower().startswith("appendix for") else text)
-            name = name.rstrip(".:：")
-            self.after_refs = self.after_refs or kind_of(name) == "references"
-            # BMC/Springer back matter: "Ethics approval", "Competing interests" sit under "Declarations"
-            level = 2 if self.in_declarations and _DECLARED.match(name) else 1
-            self.in_declarations = name.lower() == "declarations" or (self.in_declarations and level == 2)
-            self.found.append(_Heading(i, name, number, level))
+        # a line of capitals alone is set apart as a label ("ABSTRACT" in AASTeX, "MATERIALS AND METHODS")
+        nxt = lines[i + 1].text if i + 1 < len(lines) else ""
+        set_apart = _all_caps(text) and len(nxt) >= 50 and nxt[:1].isalpha() and not _all_caps(nxt)  # over its paragraph
+        if std and (emphasized or len(text) < 40 and (ends_sentence or set_apart)) \
+                and not split_number(text)[1][:1].islower():
+            self.standard(i, self.merged(i, text) if text.lower().startswith("appendix for") else text, ln)
+
+    def standard(self, i: int, text: str, ln: Line) -> None:
+        number, name = split_number(text)
+        name = name.rstrip(".:：")
+        self.after_refs = self.after_refs or kind_of(name) == "references"
+        # BMC/Springer back matter: "Ethics approval", "Competing interests" sit under "Declarations"
+        level = 2 if self.in_declarations and _DECLARED.match(name) else 1
+        self.in_declarations = name.lower() == "declarations" or (self.in_declarations and level == 2)
+        self.found.append(_Heading(i, name, number, level))
 
     def numbered(self, i: int, num: str, name: str, strong: bool) -> None:
         if _AFFILIATION.search(name):
             return
         level = num.count(".") + 1
         if num.isdigit():
-            if not (self.last_top < int(num) <= self.last_top + 2):
+            first_zero = num == "0" and not self.numbered_seen  # Chinese journals open with "0 引言"
+            if not (self.last_top < int(num) <= self.last_top + 2 or first_zero):
                 return
-            self.last_top, self.last_sub = int(num), {}
+            self.last_top, self.last_sub, self.numbered_seen = int(num), {}, True
         elif num[0].isdigit():
             top = num.partition(".")[0]
             parent, last = num.rsplit(".", 1)
@@ -265,16 +323,16 @@ class _Detect:
             return True
         return False
 
-    def merged(self, i: int, text: str, cjk: bool = False) -> str:
+    def merged(self, i: int, text: str, cjk: bool = False, joiner: str = "") -> str:
         """A heading set over several lines ("Appendix for BERT: Pre-training of / Deep ...")."""
         ln = self.lines[i]
         for j in range(i + 1, min(i + 4, len(self.lines))):
             nxt = self.lines[j]
-            more = _CJK_HEADING.fullmatch(nxt.text.strip()) and len(nxt.text.strip()) <= 8 if cjk \
+            more = _CJK_HEADING.search(nxt.text.strip()) and len(nxt.text.strip()) <= 20 if cjk \
                 else _back_matter_title(nxt.text.strip())
             if nxt.page != ln.page or abs(nxt.size - ln.size) > 0.3 or nxt.bold != ln.bold or not more:
                 break
-            text = f"{text}{'' if cjk else ' '}{nxt.text.strip()}"
+            text = f"{text}{joiner if cjk else ' '}{nxt.text.strip()}"
             self.consumed.add(j)
         return text
 

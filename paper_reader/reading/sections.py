@@ -11,17 +11,18 @@ from paper_reader.types import Line, Section
 
 # Section kinds and the title words that mark them (English and Chinese). Order matters: first hit.
 KINDS: list[tuple[str, str]] = [
-    ("abstract", r"abstract|摘\s*要"),
-    ("references", r"references|bibliography|works cited|literature cited|参考文献"),
+    ("abstract", r"abstract|摘\s*要|概\s*要|要\s*旨|요\s*약|초\s*록"),
+    ("references", r"references|bibliography|works cited|literature cited|参\s*考\s*文\s*献|참\s*고\s*문\s*헌"),
     # administrative back matter goes with the acknowledgements: no question draws on it
     ("acknowledgements", r"acknowledg|funding|致\s*谢|authors?[’']? contributions?|availability of data|"
                          r"data availability|code availability|declarations|competing interests|"
-                         r"conflicts? of interests?|ethics approval|consent for publication"),
+                         r"conflicts? of interests?|ethics approval|consent for publication|謝\s*辞|감사의 글|credit authorship|"
+                         r"description of authors|作者贡献"),
     ("related_work", r"related work|prior work|previous work|background|literature|相关工作|研究现状"),
     ("limitations", r"limitation|threats to validity|broader impact|ethic|局限|不足"),
-    ("conclusion", r"conclu|summary|future work|outlook|结论|结束语|总结|展望"),
+    ("conclusion", r"conclu|summary|future work|outlook|结\s*论|结\s*束\s*语|总结|展望|結論|おわりに|まとめ|결론"),
     ("discussion", r"discussion|analysis|ablation|讨论|分析"),
-    ("introduction", r"introduction|overview|motivation|引\s*言|前\s*言|绪\s*论|概述"),
+    ("introduction", r"introduction|overview|motivation|引\s*言|前\s*言|绪\s*论|概述|はじめに|序論|서\s*론"),
     ("experiments", r"experiment|evaluation|results?\b|benchmark|empirical|实验|结果|评估|评价"),
     ("method", r"method|approach|model|architecture|framework|algorithm|design|theory|方法|模型|算法|框架|理论"),
     ("appendix", r"appendi|supplement|附\s*录"),
