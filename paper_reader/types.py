@@ -80,6 +80,14 @@ class Reference:
     arxiv: str | None = None
     doi: str | None = None
 
+    def excerpt(self, limit: int) -> str:
+        """The entry in at most `limit` characters, cut at a word boundary and marked with "…"."""
+        text = " ".join(self.text.split())
+        if len(text) <= limit:
+            return text
+        cut = text[: limit - 1]
+        return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(",;: ") + "…"
+
 
 @dataclass
 class Paper:

@@ -123,3 +123,15 @@ def test_word_halves_at_line_breaks_are_not_ligature_words():
     lines = [Line(1, "the classifi -"), Line(1, "cation step"), Line(1, "seen for this classi -"), Line(1, "fier today")]
     assert join_lines([ln.text for ln in repair_dropped_ligatures(lines)]) == \
         "the classification step seen for this classifier today"
+
+
+def test_bibliography_entries_are_cut_at_a_word_boundary():
+    from paper_reader.types import Reference
+
+    ref = Reference("Sennrich, R., Haddow, B. and Birch, A. Neural machine translation of rare words with "
+                    "subword units. In Proceedings of the Annual Meeting of the Association for Computational "
+                    "Linguistics, 2016.")
+    cut = ref.excerpt(100)
+    assert len(cut) <= 100 and cut.endswith("…")
+    assert ref.text.startswith(cut[:-1]) and ref.text[len(cut) - 1] in " ,"  # a whole word before the mark
+    assert Reference("short entry").excerpt(100) == "short entry"

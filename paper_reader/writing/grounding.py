@@ -81,11 +81,6 @@ def link(ref: Reference) -> str:
     return ""
 
 
-def _short(ref: Reference, limit: int = 160) -> str:
-    text = re.sub(r"\s+", " ", ref.text).strip()
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
-
-
 @dataclass(frozen=True)
 class Related:
     text: str
@@ -107,7 +102,7 @@ def ground_related(answer: str, refs: list[Reference], paper: Paper) -> Related:
         kept += 1
         ref = refs[i]
         body = re.sub(r"\s*\[\d{1,3}\]", "", line.lstrip("- ").strip())
-        extra = " ".join(x for x in (f"— {_short(ref)}", link(ref)) if x)
+        extra = " ".join(x for x in (f"— {ref.excerpt(160)}", link(ref)) if x)
         lines.append(f"- {body} {extra}")
     return Related("\n".join(lines), kept, dropped)
 
@@ -126,7 +121,7 @@ def related_from_citations(paper: Paper, limit: int = 6) -> str:
         kind = next((s.kind for s in sections if s.kind in _RELATION), "")
         where = " ".join(dict.fromkeys(f"({s.label}, p. {s.first_page})" for s in sections[:2]))
         relation = _RELATION.get(kind, "cited")
-        lines.append(f"- **{relation.capitalize()}**: {_short(ref)} {where} {link(ref)}".rstrip())
+        lines.append(f"- **{relation.capitalize()}**: {ref.excerpt(160)} {where} {link(ref)}".rstrip())
     return "\n".join(lines)
 
 

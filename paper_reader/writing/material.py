@@ -163,7 +163,7 @@ def fill_window(paper: Paper, sections: list[Section], passages: list[Chunk], di
     if related:
         contexts = fill.take(citing_sentences(sections), lambda s: s.text, room // 4)
         numbered = list(enumerate(paper.references, start=1))
-        refs = fill.take(numbered, lambda r: r[1].text[:REF_CHARS], room // 3)
+        refs = fill.take(numbered, lambda r: r[1].excerpt(REF_CHARS), room // 3)
         refs_out = len(numbered) - len(refs)
     query = " ".join([q.ask("en"), *q.cues] + ([q.ask("zh")] if "zh" in q.text else []))
     reserve = sum(count(d.text) + 8 for d in digests if d.text) if not small else 0
@@ -198,7 +198,7 @@ def question_part(paper: Paper, sections: list[Section], digests: list, q, room:
     if related:
         contexts = fill.take(citing_sentences(sections), lambda s: s.text, 800)  # pointers: the text is above
         numbered = list(enumerate(paper.references, start=1))
-        refs = fill.take(numbered, lambda r: r[1].text[:REF_CHARS])
+        refs = fill.take(numbered, lambda r: r[1].excerpt(REF_CHARS))
         refs_out = len(numbered) - len(refs)
     kinds = lineage(sections)
     own = [d for d in digests if d.text and any(wanted_in(s, q.sources, kinds) for s in d.sections)]

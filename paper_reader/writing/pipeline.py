@@ -266,4 +266,4 @@ def _system_message(model: LLM, prefix: str) -> dict:
 
 def _template_material(m: Material) -> dict:
     return dict(evidence=m.evidence, passages=m.passages, digests=m.digests, contexts=m.contexts,
-                references=[(n, r.text[:REF_CHARS]) for n, r in m.references], references_left_out=m.references_left_out)
+                references=[(n, r.excerpt(REF_CHARS)) for n, r in m.references], references_left_out=m.references_left_out)
