@@ -57,21 +57,30 @@ class AskSession:
 
 def ask_session(source: str | Path, settings: Settings, model: LLM | None = None,
                 save: bool = True) -> AskSession:
-    """Open a paper (or the paper behind a note) for questions."""
-    from paper_reader.writing.ask import note_source
-    from paper_reader.errors import InputError
+    """Open a paper (a PDF, an arXiv ID or URL, a PDF URL, or the note made from one) for questions."""
+    from paper_reader.sources.arxiv import SourceKind, parse_source
 
-    source = Path(source)
     note: Path | None = None
-    if source.suffix.lower() == ".md":
-        if not source.is_file():
-            raise InputError(f"{source}: no such note.")
-        note, origin = source, note_source(source.read_text("utf-8"))
-        if not origin:
-            raise InputError(f"{source} has no 'source:' in its front matter: pass the PDF instead.")
-        source = Path(origin) if Path(origin).is_absolute() or Path(origin).exists() else note.parent / origin
+    if parse_source(str(source)).kind is SourceKind.PATH:  # an arXiv ID or a URL is fetched, as `read` does
+        source = Path(source)
+        if source.suffix.lower() == ".md":
+            note, source = source, _paper_of_note(source)
     paper = open_paper(source, settings)
     if note is None:
         candidate = note_path(paper, settings.output)
         note = candidate if candidate is not None and candidate.is_file() else None
     return AskSession(paper, model or open_model(settings), settings.lang, note if save else None)
+
+
+def _paper_of_note(note: Path) -> str | Path:
+    from paper_reader.sources.arxiv import SourceKind, parse_source
+    from paper_reader.writing.ask import note_source
+
+    if not note.is_file():
+        raise InputError(f"{note}: no such note.")
+    origin = note_source(note.read_text("utf-8"))
+    if not origin:
+        raise InputError(f"{note} has no 'source:' in its front matter: pass the PDF instead.")
+    if parse_source(origin).kind is not SourceKind.PATH:
+        return origin  # the arXiv record or URL the note was made from
+    return Path(origin) if Path(origin).is_absolute() or Path(origin).exists() else note.parent / origin

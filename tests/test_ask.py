@@ -142,3 +142,23 @@ def test_ask_commit_commits_the_new_qa(sample_pdf, tmp_path, monkeypatch):
     assert log.splitlines()[0] == "notes: Q&A on A Sample Paper on Testing"
     status = subprocess.run(["git", "-C", str(repo), "status", "--porcelain"], capture_output=True, text=True).stdout
     assert note.name not in status
+
+
+@pytest.mark.parametrize("named", ["https://arxiv.org/abs/2112.11446v2", "arXiv:2112.11446v2", "2112.11446v2"])
+def test_ask_takes_the_paper_forms_read_takes(named, tmp_path, monkeypatch):
+    """`ask https://arxiv.org/abs/...` once failed as a path ("https:/arxiv.org/..."): the argument
+    is parsed as a paper source, as `read` does, and fetched from (a loopback) arXiv."""
+    from tests.conftest import FakeLLM
+    from tests.support.arxiv_server import ArxivServer
+
+    with ArxivServer() as server:
+        monkeypatch.setenv("PAPER_READER_ARXIV_API", server.api_url)
+        monkeypatch.setenv("PAPER_READER_ARXIV_PDF", server.pdf_url)
+        monkeypatch.setenv("PAPER_READER_ARXIV_INTERVAL", "0")
+        monkeypatch.chdir(tmp_path)
+        llm = FakeLLM(["- It tests things [p. 1]."])
+        result = runner.invoke(app, ["ask", named, "what is the main result?", "--no-save"],
+                               obj={"open_model": lambda s: llm})
+        assert result.exit_code == 0, result.output
+        assert "It tests things" in result.stdout
+        assert any("2112.11446" in r for r in map(str, server.requests))

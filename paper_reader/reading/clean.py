@@ -304,7 +304,7 @@ def _symbol_soup(text: str) -> float:
     """A simple font without a Unicode map can also decode to printable ASCII ("6,AI4*7A :35=*,<"):
     on the 55 shared papers at least half of every readable page's ASCII tokens are words or
     numbers (maths-heavy pages: 0.5-0.7), and under 5 % of such a soup's."""
-    tokens = [t for t in text.split() if t.isascii()]
+    tokens = [t for t in text[:4000].split() if t.isascii()]  # a page's first 4000 characters tell
     if len(tokens) < 50:
         return 0.0
     share = sum(1 for t in tokens if _WORDLIKE.fullmatch(t)) / len(tokens)
