@@ -135,3 +135,37 @@ def test_bibliography_entries_are_cut_at_a_word_boundary():
     assert len(cut) <= 100 and cut.endswith("…")
     assert ref.text.startswith(cut[:-1]) and ref.text[len(cut) - 1] in " ,"  # a whole word before the mark
     assert Reference("short entry").excerpt(100) == "short entry"
+
+
+_REAL = {
+    "chinese": "知识图谱以结构化的方式描述客观世界中概念、实体及其间的关系，将互联网的信息表达成更接近人类认知世界的形式。" * 4,
+    "japanese": "マップの生成環境を図4に示す。天候はカメラ画像に影響の少ないくもりの日、画像間距離を1.4[m]として走行させた。" * 4,
+    "korean": "대화 형식에 대해서도 학습할 필요성이 있다. 따라서 본 논문에서는 멀티 도메인 대화 데이터 셋을 사용한다. " * 4,
+    "cyrillic": "Мы предлагаем новый метод оценки параметров модели, основанный на вариационном выводе. " * 4,
+    "greek": "Η προτεινόμενη μέθοδος βασίζεται στη στατιστική ανάλυση των δεδομένων του πειράματος. " * 4,
+    "diacritics": "Les résultats montrent que la méthode proposée améliore la précision à très faible coût. " * 4,
+    "maths": "Let 𝑊 ∈ ℝ^{d×k} and 𝜇 = E[x]; then ‖𝑊x − 𝜇‖₂ ≤ ε holds for all x ∈ 𝒳 with probability 1 − δ. " * 4,
+    "ascii maths": "p(x | θ) = ∑_k π_k N(x; μ_k, Σ_k), where the weights satisfy ∑ π_k = 1 and (3) gives the EM update. " * 4,
+}
+_GARBAGE = {
+    "mixed-script soup": "aၜඌള\u0fedྐ༏a҂\u0e5dൈ௹֥սіቔ\u0bd6đѩ\u0ba5ކၛ\u0e6dோ֩૭ඍྐ༏bᆩ്\u0e6d௶ିܔ\u0d50࠹ෘࠏ" * 6,
+    "armenian/georgian": "ՀՁՂՃՄՅՆՇՈՉ ႠႡႢႣႤႥႦ ๑๒๓๔๕ ՊՋՌՍՎՏՐ ႧႨႩႪႫ " * 8,
+    "private-use run": "\ue000\ue001\ue012\ue0a3 \ue044\ue045\ue046 \ue100\ue101 " * 20,
+    "ascii symbol soup": "6,AI4*7A :35=*,<=77*Q=,<6;;7*?6<*3,+&W3G=B=5$<@=5=65=+<*77:6,J5=+=65?@?@677=,Q=+ " * 4,
+    "glyph names": "/G21/G22/G23/G24/G25/G26/G27/G28/G21/G22/G23/G21/G24/G25/G26/G27/G28/G29/G32/G33 " * 6,
+    "c1 controls": "\x87&s\x88\x89\x8a\x8b\x8c$\x8d\x8e\x8f4Wf gR\x90\x91\x92cWZ@\x95uv$\x88uv " * 8,
+}
+
+
+@pytest.mark.parametrize("script", sorted(_REAL))
+def test_real_text_in_every_script_the_tool_reads_is_not_garbled(script):
+    from paper_reader.reading.clean import garbage_ratio
+
+    assert garbage_ratio(_REAL[script]) < 0.3, script
+
+
+@pytest.mark.parametrize("kind", sorted(_GARBAGE))
+def test_what_a_font_without_a_unicode_map_produces_is_garbled(kind):
+    from paper_reader.reading.clean import garbage_ratio
+
+    assert garbage_ratio(_GARBAGE[kind]) > 0.3, kind

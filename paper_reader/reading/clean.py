@@ -300,14 +300,21 @@ def garbage_ratio(text: str) -> float:
 _WORDLIKE = re.compile(r"[(\[\"'“‘]*[^\W\d_]+(?:[-'’.][^\W\d_]+)*[)\]\"'”’.,;:!?]*|[(\[]?[\d.,%]+[)\]]?[.,;:]?")
 
 
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+
+
 def _symbol_soup(text: str) -> float:
     """A simple font without a Unicode map can also decode to printable ASCII ("6,AI4*7A :35=*,<"):
     on the 55 shared papers at least half of every readable page's ASCII tokens are words or
     numbers (maths-heavy pages: 0.5-0.7), and under 5 % of such a soup's."""
-    tokens = [t for t in text[:4000].split() if t.isascii()]  # a page's first 4000 characters tell
-    if len(tokens) < 50:
+    sample = text[:4000]  # a page's first 4000 characters tell
+    if len(_ASCII_LETTER.findall(sample)) > 0.6 * len(sample):  # prose: letters are most of it
         return 0.0
-    share = sum(1 for t in tokens if _WORDLIKE.fullmatch(t)) / len(tokens)
+    tokens = [t for t in sample.split() if t.isascii()]
+    total = sum(map(len, tokens))
+    if total < 200:
+        return 0.0
+    share = sum(len(t) for t in tokens if _WORDLIKE.fullmatch(t)) / total  # by characters: "/G21/G22..." is one token
     return 1.0 - share if share < 0.25 else 0.0
 
 

@@ -48,6 +48,7 @@ class RawPdf:
     page_count: int
     metadata: dict[str, str] = field(default_factory=dict)
     outline: list[tuple[int, str, int]] = field(default_factory=list)  # (depth, title, page)
+    garbled: list[int] | None = None  # pages (1-based) still garbled after both engines; None: not checked
 
 
 def read_pdf(path: str | Path, max_pages: int | None = None) -> RawPdf:
@@ -67,14 +68,19 @@ def _read(path: Path, max_pages: int | None) -> RawPdf:
                 f"or proceedings. Pass --max-pages {count} to read it anyway, or split it.")
         lines: list[Line] = []
         doubtful: list[int] = []
+        garbled: set[int] = set()
         for index in range(count):
             page_lines, drops = _page(doc, index)
-            if drops or _garbled(page_lines):
+            if _garbled(page_lines):
+                garbled.add(index + 1)
+            if drops or index + 1 in garbled:
                 doubtful.append(index)
             lines.extend(page_lines)
         if doubtful:
-            lines = _second_opinion(path, lines, doubtful)
-        return RawPdf(path=path, lines=lines, page_count=count, metadata=_metadata(doc), outline=_outline(doc))
+            lines, replaced = _second_opinion(path, lines, doubtful)
+            garbled -= replaced
+        return RawPdf(path=path, lines=lines, page_count=count, metadata=_metadata(doc), outline=_outline(doc),
+                      garbled=sorted(garbled))
     finally:
         doc.close()
 
@@ -265,16 +271,15 @@ def _cells(textpage, text: str, lead: int, tail: int, size: float) -> tuple[str,
 
 
 def _garbled(lines: list[Line]) -> bool:
-    from paper_reader.reading.clean import garbage_ratio
+    from paper_reader.reading.clean import garbled_pages
 
-    text = " ".join(ln.text for ln in lines)
-    return len(text) >= 200 and garbage_ratio(text) > GARBLED
+    return bool(garbled_pages(lines, GARBLED))
 
 
 GARBLED = 0.3  # share of characters that cannot be prose above which a page's text is garbled
 
 
-def _second_opinion(path: Path, lines: list[Line], indexes: list[int]) -> list[Line]:
+def _second_opinion(path: Path, lines: list[Line], indexes: list[int]) -> tuple[list[Line], set[int]]:
     """Pages whose PDFium text is garbled or missing glyphs go to pypdf; its reading is kept where
     it is real text and either PDFium's is garbled or pypdf's holds more CJK characters."""
     from paper_reader.reading.clean import garbage_ratio
@@ -289,7 +294,7 @@ def _second_opinion(path: Path, lines: list[Line], indexes: list[int]) -> list[L
         if other < GARBLED and (mine > GARBLED and other < mine
                                 or other <= mine + 0.02 and len(_CJK.findall(text)) > 1.005 * len(_CJK.findall(ours))):
             better[page] = got
-    return _replace_pages(lines, better) if better else lines
+    return (_replace_pages(lines, better) if better else lines), set(better)
 
 
 def valid_text(text: str) -> str:

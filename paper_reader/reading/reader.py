@@ -83,7 +83,7 @@ def _check_text(raw: RawPdf, lines: list[Line]) -> None:
 def _check_garbage(raw: RawPdf) -> list[str]:
     """Refuse a paper whose text is mostly unreadable, naming the pages and showing what was read;
     name the garbled pages of a readable one in a warning."""
-    bad = garbled_pages(raw.lines)
+    bad = raw.garbled if raw.garbled is not None else garbled_pages(raw.lines)
     pages_with_text = len({ln.page for ln in raw.lines})
     shown = _page_list(bad)
     if bad and len(bad) >= max(2, 0.5 * pages_with_text):
