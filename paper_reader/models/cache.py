@@ -9,7 +9,7 @@ import threading
 from dataclasses import asdict
 from pathlib import Path
 
-from paper_reader.files import atomic_write
+from paper_reader.files import atomic_write, read_limited
 from paper_reader.models.llm import LLM, Completion, Wrapper
 
 
@@ -24,6 +24,7 @@ class _Stats:
 
 
 stats = _Stats()
+MAX_ENTRY_BYTES = 16 * 2**20  # a stored answer is a few kB; a larger file is not one of ours
 
 
 class _SizeMemo:
@@ -51,7 +52,7 @@ class _SizeMemo:
 
     def _load(self) -> dict:
         try:
-            data = json.loads(self.path.read_text("utf-8"))
+            data = json.loads(read_limited(self.path, MAX_ENTRY_BYTES) or b"{}")
             return data if isinstance(data, dict) else {}
         except (OSError, ValueError):
             return {}
@@ -91,18 +92,18 @@ class CachedLLM(Wrapper):
         return bool(self._sizes.get("small", lambda: self.inner.small))
 
     def count_tokens(self, text: str) -> int:
-        key = hashlib.blake2b(text.encode("utf-8"), digest_size=10).hexdigest()
+        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
         return self._sizes.get(key, lambda: self.inner.count_tokens(text))
 
     def key(self, messages: list[dict], max_tokens: int) -> str:
         blob = json.dumps([self.name, messages, max_tokens], ensure_ascii=False, sort_keys=True)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+        return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()  # any str hashes
 
     def complete(self, messages: list[dict], max_tokens: int) -> Completion:
         key = self.key(messages, max_tokens)
         path = self.directory / key[:2] / f"{key}.json"
         try:
-            data = json.loads(path.read_text("utf-8"))
+            data = json.loads(read_limited(path, MAX_ENTRY_BYTES) or b"")
             return Completion(**{**data, "cached": True, "cost": 0.0})
         except (OSError, ValueError, TypeError):
             pass  # a miss, or a damaged entry that the next write replaces

@@ -194,12 +194,13 @@ class LiteLLM:
                  lm.BadRequestError, lm.PermissionDeniedError)
         transient = (lm.RateLimitError, lm.Timeout, lm.APIConnectionError, lm.InternalServerError,
                      lm.ServiceUnavailableError, lm.BadGatewayError, lm.APIError,
-                     lm.APIResponseValidationError, TimeoutError)  # not ValueError & co: bugs are not retried
+                     lm.APIResponseValidationError, TimeoutError, BadAnswer)
         kwargs = dict(model=self.name, messages=messages, max_tokens=max_tokens,
                       temperature=self.temperature, timeout=self.timeout, num_retries=0)
         if self.name == EMBEDDED_MODEL:
             kwargs["repetition_penalty"] = 1.3
         call = self._router.completion if self._router else lm.completion
+        _check_request(self.name, messages)
         # the whole call, however slowly a server drips its answer, ends a little after the timeout
         deadline = self.timeout * 1.5 + 5 if self.timeout and self.timeout > 0 else 3600.0
         for attempt in range(self.retries + 1):
@@ -207,29 +208,30 @@ class LiteLLM:
                 raise Cancelled("model call cancelled")
             try:
                 response = _abandonable(call, kwargs, deadline)
-                text = response.choices[0].message.content or ""
+                text, input_tokens, output_tokens = _answer(response)
                 if not text.strip():
                     if attempt < self.retries:
                         continue
                     raise ModelError(f"{self.name} returned an empty answer {attempt + 1} times. "
                                      "Try again, or choose another model with --model.")
-                return Completion(text=text, input_tokens=response.usage.prompt_tokens or 0,
-                                  output_tokens=response.usage.completion_tokens or 0,
-                                  cost=self._cost(response), cached_tokens=_cached_tokens(response))
+                return Completion(text=_bounded_answer(self.name, text), input_tokens=input_tokens,
+                                  output_tokens=output_tokens, cost=self._cost(response),
+                                  cached_tokens=_cached_tokens(response))
             except ModelError:
                 raise
-            except final as exc:
-                raise _translate(lm, self.name, exc) from exc
-            except transient as exc:  # also malformed or truncated responses (ValueError, KeyError...)
+            except Exception as exc:
+                if own_fault(exc):  # this program's own fault: the same call would fail the same way
+                    log.info("%s: the model call failed in paper-reader's own code", self.name, exc_info=exc)
+                    raise ModelError(_local_message(self.name, exc)) from exc
+                if isinstance(exc, final) or not isinstance(exc, transient):
+                    raise _translate(lm, self.name, exc) from exc
                 if "context window" in str(exc).lower() or "context length" in str(exc).lower():
                     raise _translate(lm, self.name, lm.ContextWindowExceededError(
                         message=_short(exc), model=self.name, llm_provider="")) from exc
                 if attempt >= self.retries:
                     raise ModelError(_transient_message(lm, self.name, exc, attempt + 1)) from exc
-                if _stop.wait(_backoff(exc, attempt)):  # an interrupt ends the wait at once
+                if _stop.wait(_backoff(exc, attempt, self.name)):  # an interrupt ends the wait at once
                     raise Cancelled("model call cancelled") from None
-            except Exception as exc:
-                raise _translate(lm, self.name, exc) from exc
         raise AssertionError("unreachable")
 
     def _cost(self, response) -> float:
@@ -266,18 +268,32 @@ def _router(litellm, name: str, deployments: list[dict]):
                   cooldown_time=30, retry_after=0, routing_strategy="simple-shuffle")
 
 
-def _backoff(exc: Exception, attempt: int) -> float:
+MAX_RETRY_AFTER = 120.0  # seconds: the longest wait a server's Retry-After gets
+
+
+def _backoff(exc: Exception, attempt: int, name: str = "the model") -> float:
     """Seconds to wait: the server's Retry-After when it sent one, else exponential with a cap.
 
-    litellm puts the server's headers on `exc.litellm_response_headers`; the wrapped httpx response
-    (`exc.response.headers`) is often empty.
+    A Retry-After beyond MAX_RETRY_AFTER is capped there, and the cap is said on stderr (a server
+    asking for 10^9 s gets 120). litellm puts the server's headers on `exc.litellm_response_headers`;
+    the wrapped httpx response (`exc.response.headers`) is often empty.
     """
     for headers in (getattr(exc, "litellm_response_headers", None),
                     getattr(getattr(exc, "response", None), "headers", None)):
         wait = _retry_after(headers)
         if wait is not None:
-            return min(wait, 120.0)
+            if wait > MAX_RETRY_AFTER:
+                _warn(f"{name}: the server asked to wait {wait:.0f} s before trying again; waiting "
+                      f"{MAX_RETRY_AFTER:.0f} s, the longest paper-reader waits.")
+            return min(wait, MAX_RETRY_AFTER)
     return min(0.5 * 2**attempt, 30.0)
+
+
+def _warn(text: str) -> None:
+    """A warning on stderr, as the call cache gives its own (the CLI's console is not reached from here)."""
+    import sys
+
+    sys.stderr.write(f"Warning: {text}\n")
 
 
 def _retry_after(headers) -> float | None:
@@ -309,6 +325,112 @@ def _retry_after(headers) -> float | None:
         except (TypeError, ValueError, IndexError, OverflowError):
             return None
     return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+class BadAnswer(Exception):
+    """The server answered, but not with a chat completion (no choices, no message): the provider's
+    fault, retried like a malformed answer."""
+
+
+MAX_ANSWER_BYTES = 64 * 1024  # one answer; real ones are a few kB (max_tokens bounds them well below)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # paper_reader/
+_STDLIB = os.path.dirname(os.path.abspath(os.__file__))
+
+
+def root_cause(exc: BaseException) -> BaseException:
+    """The innermost exception of a chain (`raise ... from`, else the one being handled when it was
+    raised; `from None` ends it): what really failed. litellm chains by context, not `from`."""
+    seen = {id(exc)}
+    while True:
+        inner = exc.__cause__ if exc.__cause__ is not None else None if exc.__suppress_context__ else exc.__context__
+        if inner is None or id(inner) in seen:
+            return exc
+        seen.add(id(inner))
+        exc = inner
+
+
+def own_fault(exc: BaseException) -> bool:
+    """Whether a failed model call is this program's own fault, so retrying cannot help.
+
+    One rule: the failure started in paper-reader's code, i.e. the innermost frame of the root
+    cause outside the standard library is ours (litellm wraps everything in its API errors, a bug
+    of ours in the embedded provider too). The request's own content, the other local cause, is
+    checked before it is sent (`_check_request`). Two failures are raised here on the server's
+    behalf and stay the server's: no complete answer in time (TimeoutError), and an answer that is
+    not a completion (BadAnswer). Everything else (transport, HTTP status, a malformed answer) is
+    the server's, and retried when litellm's class says it is transient.
+    """
+    root = root_cause(exc)
+    if isinstance(root, (TimeoutError, BadAnswer)):
+        return False
+    frames = []
+    tb = root.__traceback__
+    while tb is not None:
+        frames.append(os.path.abspath(tb.tb_frame.f_code.co_filename))
+        tb = tb.tb_next
+    for filename in reversed(frames):  # from where it was raised outwards
+        if not filename.startswith(_STDLIB + os.sep) or "site-packages" in filename:
+            return filename.startswith(_PACKAGE + os.sep)
+    return False
+
+
+def _check_request(name: str, messages: list[dict]) -> None:
+    """The request's body as it will be sent (JSON, UTF-8) can be built: a prompt holding a lone
+    surrogate or a value that is not text fails here, at once, as ours, before anything is sent."""
+    import json
+
+    try:
+        json.dumps(messages, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+        log.info("%s: the request could not be built", name, exc_info=exc)
+        raise ModelError(_local_message(name, exc)) from exc
+
+
+def _answer(response) -> tuple[str, int, int]:
+    """(text, input tokens, output tokens) of a chat completion; BadAnswer when it is none."""
+    try:
+        text = response.choices[0].message.content
+    except (AttributeError, IndexError, KeyError, TypeError) as exc:
+        raise BadAnswer(f"the answer has no message ({type(exc).__name__}: {exc})") from None
+    if text is not None and not isinstance(text, str):
+        raise BadAnswer(f"the answer's message is a {type(text).__name__}, not text")
+    usage = getattr(response, "usage", None)
+
+    def count(name: str) -> int:
+        try:
+            return max(0, int(getattr(usage, name, 0) or 0))
+        except (TypeError, ValueError):
+            return 0
+
+    return text or "", count("prompt_tokens"), count("completion_tokens")
+
+
+def _bounded_answer(name: str, text: str) -> str:
+    """The answer made fit to keep: a lone surrogate (JSON may carry one) becomes U+FFFD, and an
+    answer over MAX_ANSWER_BYTES is cut there, saying so in the answer and on stderr, so one runaway
+    answer costs its tail, not the note."""
+    text = _LONE_SURROGATE.sub("\ufffd", text)
+    data = text.encode("utf-8")
+    if len(data) <= MAX_ANSWER_BYTES:
+        return text
+    kept = data[:MAX_ANSWER_BYTES].decode("utf-8", "ignore")
+    line = kept.rfind("\n")
+    kept = kept[:line] if line > len(kept) // 2 else kept  # at a line's end when there is one late enough
+    limit = f"{MAX_ANSWER_BYTES // 1024} kB"
+    said = (f"{name} sent an answer of {len(data) / 2**20:.1f} MB, over the {limit} paper-reader keeps "
+            f"of one answer: only its first {limit} were kept")
+    _warn(f"{said}; the rest of the note is as usual.")
+    return kept.rstrip() + f"\n\n*({said}.)*"
+
+
+def _local_message(name: str, exc: BaseException) -> str:
+    """One line for a call that failed in this program's own code: the real cause, not the server."""
+    root = root_cause(exc)
+    cause = f"{type(root).__name__}: {_short(root)}" if str(root) else type(root).__name__
+    return (f"{name}: the model call failed inside paper-reader, not at the model server ({cause}). "
+            "It was not retried: it would fail the same way. Run with -v for the traceback, and please report it.")
 
 
 def _transient_message(lm, name: str, exc: Exception, tries: int) -> str:

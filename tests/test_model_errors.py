@@ -1,0 +1,183 @@
+"""Whose fault a failed model call is (issue 16, item 3) and what a server's answer may cost (issue 20,
+item 4): only transport and provider errors are retried; a fault of this program fails at once with
+its real cause; an answer is capped in bytes and a Retry-After in seconds. Real litellm, real
+OpenAI-compatible servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from paper_reader.errors import ModelError
+from paper_reader.models import llm
+from paper_reader.models.llm import MAX_ANSWER_BYTES, MAX_RETRY_AFTER, LiteLLM
+from tests.support.openai_server import OpenAIServer
+from tests.support.pdfgen import sample_paper
+
+MODEL = "openai/test-model"
+PROJECT = Path(__file__).resolve().parents[1]
+LONE = "\ud835"  # the high half of U+1D44A (mathematical italic W), without its low half
+
+
+@pytest.fixture
+def server(monkeypatch):
+    with OpenAIServer() as srv:
+        monkeypatch.setenv("OPENAI_API_BASE", srv.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+        yield srv
+
+
+# -- a fault of ours is not the server's ----------------------------------------------------------
+
+def test_a_prompt_with_a_lone_surrogate_fails_once_and_names_the_real_cause(server):
+    model = LiteLLM(MODEL, retries=4)
+    model._key_checked  # litellm's import (seconds) is not what is timed
+    started = time.monotonic()
+    with pytest.raises(ModelError) as caught:
+        model.complete([{"role": "user", "content": f"Question: what is {LONE}?"}], 50)
+    message = str(caught.value)
+    assert "UnicodeEncodeError" in message and "surrogates not allowed" in message
+    assert "inside paper-reader" in message and "not retried" in message
+    assert not re.search(r"server failed|Re-run later|cannot reach", message)  # the server is not blamed
+    assert server.requests == []  # nothing was sent, so nothing was sent five times
+    assert time.monotonic() - started < 3  # no backoff between retries that never happen
+    assert "\n" not in message
+
+
+def test_a_value_that_is_not_text_in_a_prompt_fails_once(server):
+    with pytest.raises(ModelError, match=r"TypeError: Object of type PosixPath"):
+        LiteLLM(MODEL, retries=4).complete([{"role": "user", "content": Path("x")}], 50)
+    assert server.requests == []
+
+
+def _wrapped_as_litellm_does(fail) -> Exception:
+    """What litellm hands back for an exception raised under it: its own InternalServerError (status
+    500), raised while handling the real one."""
+    lm = llm._litellm()
+    try:
+        try:
+            fail()
+        except Exception as inner:
+            raise lm.InternalServerError(message=f"OpenAIException - {inner}", model="x", llm_provider="openai")
+    except Exception as outer:
+        return outer
+
+
+def test_a_fault_that_starts_in_paper_readers_code_is_ours_whatever_litellm_calls_it():
+    from paper_reader.library.merge import stamp
+
+    wrapped = _wrapped_as_litellm_does(lambda: stamp(None))  # a TypeError raised in paper_reader/
+    assert wrapped.status_code == 500 and llm.own_fault(wrapped)
+    assert "inside paper-reader" in llm._local_message("m", wrapped) and "TypeError" in llm._local_message("m", wrapped)
+
+
+def test_a_fault_that_starts_in_a_library_or_at_the_server_is_not_ours():
+    import json
+
+    import httpx
+
+    assert not llm.own_fault(_wrapped_as_litellm_does(lambda: json.loads("{not json")))  # a malformed answer
+    assert not llm.own_fault(_wrapped_as_litellm_does(lambda: httpx.get("http://127.0.0.1:9/", timeout=2)))
+    assert not llm.own_fault(_wrapped_as_litellm_does(lambda: llm._abandonable(lambda: time.sleep(5), {}, 0.1)))
+
+
+def test_the_cli_says_the_real_cause_in_one_line_and_a_traceback_with_v(tmp_path):
+    pdf = sample_paper(tmp_path / "paper.pdf")
+    questions = tmp_path / "questions.yaml"
+    questions.write_text('questions:\n  - "What does \\ud835 stand for in the paper?"\n', "utf-8")
+    with OpenAIServer() as srv:
+        env = {**os.environ, "OPENAI_API_BASE": srv.base_url, "OPENAI_API_KEY": "sk-test",
+               "XDG_CACHE_HOME": str(tmp_path / "cache"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+        runs = {}
+        for flags in ((), ("-v",)):
+            runs[flags] = subprocess.run(
+                [sys.executable, "-m", "paper_reader", *flags, "read", str(pdf), "-m", MODEL, "-t", str(questions),
+                 "-o", str(tmp_path / "out")], env=env, cwd=PROJECT, capture_output=True, text=True, timeout=120)
+        assert srv.requests == []
+    quiet, verbose = runs[()], runs[("-v",)]
+    for run in (quiet, verbose):
+        assert run.returncode == 1
+        errors = [line for line in run.stderr.splitlines() if line.startswith("Error:")]
+        assert len(errors) == 1 and "UnicodeEncodeError" in errors[0] and "inside paper-reader" in errors[0]
+        assert "server failed" not in errors[0]
+    assert "Traceback" not in quiet.stderr
+    assert "Traceback" in verbose.stderr and "UnicodeEncodeError" in verbose.stderr
+    assert not (tmp_path / "out").exists()
+
+
+# -- the server's faults are still retried --------------------------------------------------------
+
+@pytest.mark.parametrize("body", ['{"choices": [{}]}', "{not json", '{"choices": "none"}'])
+def test_a_malformed_answer_is_the_servers_and_is_retried(server, body):
+    server.scripted = [(200, {}, body)]
+    done = LiteLLM(MODEL, retries=2).complete([{"role": "user", "content": "Question: hi"}], 50)
+    assert done.text and len(server.requests) == 2
+
+
+def test_a_dropped_connection_is_retried(server):
+    server.scripted = ["reset", "truncated"]
+    done = LiteLLM(MODEL, retries=2).complete([{"role": "user", "content": "Question: hi"}], 50)
+    assert done.text and len(server.requests) == 3
+
+
+# -- every answer bounded -------------------------------------------------------------------------
+
+def _huge(messages):
+    """50 MB for the question about limitations, ordinary answers to everything else."""
+    prompt = messages[-1]["content"]
+    if "limitations" in prompt.split("Question:")[-1][:200]:
+        return ("The limitation is stated here again and again. " * 20 + "\n") * 50_000  # ~50 MB
+    return "- **Point**: We propose a simple method for testing readers of papers (§1, p. 1)."
+
+
+def test_a_50_mb_answer_is_cut_saying_so_and_the_rest_of_the_note_is_kept(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from paper_reader.cli.common import app
+
+    pdf = sample_paper(tmp_path / "paper.pdf")
+    with OpenAIServer(reply=_huge) as srv:
+        monkeypatch.setenv("OPENAI_API_BASE", srv.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        result = CliRunner().invoke(app, ["read", str(pdf), "-m", MODEL, "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    note = next((tmp_path / "out").glob("*.md")).read_text("utf-8")
+    assert len(note.encode("utf-8")) < 4 * MAX_ANSWER_BYTES
+    assert re.search(r"sent an answer of 4\d\.\d MB, over the 64 kB paper-reader keeps of one answer", note)
+    assert len(re.findall(r"^# \d+\. ", note, re.M)) == 10  # every other answer is there
+    assert note.count("We propose a simple method") >= 5
+    assert "Warning:" in result.stderr and "over the 64 kB" in result.stderr  # and the user is told at once
+
+
+def test_an_answer_under_the_cap_is_untouched(server):
+    server.reply = lambda m: "x" * (MAX_ANSWER_BYTES - 10)
+    assert LiteLLM(MODEL, retries=0).complete([{"role": "user", "content": "hi"}], 50).text == "x" * (MAX_ANSWER_BYTES - 10)
+
+
+def test_a_lone_surrogate_in_an_answer_becomes_a_replacement_character(server):
+    server.reply = lambda m: "W is \ud835 here"  # json.dumps escapes it as \\ud835: valid JSON, no character
+    assert LiteLLM(MODEL, retries=0).complete([{"role": "user", "content": "hi"}], 50).text == "W is \ufffd here"
+
+
+def test_a_retry_after_of_a_billion_seconds_is_capped_and_the_cap_said(server, capfd):
+    """The wait is MAX_RETRY_AFTER, not 10^9 s: Ctrl-C (cancel_calls) ends it, as a user would."""
+    server.scripted = [(429, {"Retry-After": "1000000000"}, '{"error": {"message": "slow down"}}')]
+    timer = threading.Timer(1.5, llm.cancel_calls)
+    timer.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(llm.Cancelled):
+            LiteLLM(MODEL, retries=2).complete([{"role": "user", "content": "Question: hi"}], 50)
+    finally:
+        timer.cancel()
+        llm.reset_cancel()
+    assert time.monotonic() - started < 10
+    err = capfd.readouterr().err
+    assert f"asked to wait 1000000000 s before trying again; waiting {MAX_RETRY_AFTER:.0f} s" in err
