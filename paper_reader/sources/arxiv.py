@@ -16,8 +16,8 @@ import httpx
 from paper_reader.errors import FetchError, InputError
 from paper_reader.types import Word
 from paper_reader.files import atomic_write
-from paper_reader.sources.http import (DOWNLOAD_DEADLINE, MAX_DOWNLOAD_BYTES, USER_AGENT, _bounded, _client, _host,
-                                       _http_error, _network_error, _send, download_pdf, one_line)
+from paper_reader.sources.http import (DOWNLOAD_DEADLINE, MAX_DOWNLOAD_BYTES, USER_AGENT, Deadline, _bounded, _client,
+                                       _host, _http_error, _network_error, _send, download_pdf, one_line)
 
 
 API_URL = "https://export.arxiv.org/api/query"
@@ -173,13 +173,14 @@ def fetch_metadata(arxiv_id: str, *, api_url: str = API_URL, user_agent: str = U
                    min_interval: float = 3.0, retries: int = 3) -> ArxivMetadata:
     """One paper's metadata from the arXiv API (Atom), politely spaced and retried."""
     host = _host(api_url)
-    with _client(timeout, user_agent) as client:
-        request = client.build_request("GET", api_url, params={"id_list": arxiv_id, "max_results": "1"})
-        response = _send(client, request, retries, min_interval, host, API_HINT)
+    with _client(timeout, user_agent) as client, Deadline(timeout * 2, f"The arXiv API at {host}", "to answer") as limit:
+        request = client.build_request("GET", api_url, params={"id_list": arxiv_id, "max_results": "1"},
+                                       extensions={"trace": limit.trace})
+        response = _send(client, request, retries, min_interval, host, API_HINT, limit)
         try:
             if response.status_code != 200:
                 raise _http_error(response, f"The arXiv API at {host}", API_HINT)
-            body = b"".join(_bounded(response, MAX_API_BYTES, timeout * 2, f"The arXiv API at {host}"))
+            body = b"".join(_bounded(response, MAX_API_BYTES, limit, f"The arXiv API at {host}"))
         except httpx.HTTPError as exc:
             raise _network_error(exc, host, API_HINT, timeout) from exc
         finally:

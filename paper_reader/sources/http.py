@@ -25,7 +25,7 @@ MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024  # far above real papers (the largest arX
 
 DOWNLOAD_DEADLINE = 600.0  # seconds for a whole download, however slowly the server drips
 
-MAX_RETRY_AFTER = 60.0  # a longer wait than this is better left to the user
+MAX_RETRY_AFTER = 60.0  # a longer Retry-After is refused, saying so: the wait is better left to the user
 
 BACKOFF = 1.0  # seconds before the first retry when the server gives no Retry-After; doubles each time
 
@@ -47,8 +47,9 @@ def download_pdf(url: str, dest_dir: str | Path, *, filename: str | None = None,
     if dest.is_file():
         return dest
     host = _host(url)
-    with _client(timeout, user_agent) as client:
-        response = _send(client, client.build_request("GET", url), retries, 0.0, host, hint)
+    with _client(timeout, user_agent) as client, Deadline(deadline, redact(url)) as limit:
+        request = client.build_request("GET", url, extensions={"trace": limit.trace})
+        response = _send(client, request, retries, 0.0, host, hint, limit)
         try:
             if response.status_code != 200:
                 raise _http_error(response, redact(url), "Check the ID or URL." if response.status_code == 404 else hint)
@@ -56,7 +57,7 @@ def download_pdf(url: str, dest_dir: str | Path, *, filename: str | None = None,
             if length.isdigit() and int(length) > max_bytes:
                 raise FetchError(f"{redact(url)} is {int(length) / 2**20:.0f} MB, over the "
                                  f"{max_bytes / 2**20:.0f} MB download limit. Download it yourself and pass the file.")
-            chunks = _bounded(response, max_bytes, deadline, redact(url))
+            chunks = _bounded(response, max_bytes, limit, redact(url))
             atomic_write(dest, chunks, check=lambda tmp: _check_pdf(tmp, response, url))
         except httpx.RemoteProtocolError as exc:
             raise FetchError(f"The download of {redact(url)} was cut short. Try again.") from exc
@@ -67,20 +68,103 @@ def download_pdf(url: str, dest_dir: str | Path, *, filename: str | None = None,
     return dest
 
 
+class Deadline:
+    """One wall-clock limit on a whole answer, headers and body, however slowly the server sends it.
 
-def _bounded(response: httpx.Response, max_bytes: int, deadline: float, what: str):
-    """The body's (decoded) bytes, stopping at max_bytes or after deadline seconds in all."""
-    started, got = time.monotonic(), 0
-    for chunk in response.iter_bytes():  # as it arrives: a drip must meet the deadline
+    httpx's timeout bounds each read, so a server that sends a byte a second (of its headers or of
+    its body) never trips it. A Deadline is started as each request is sent (`start`); when it runs
+    out it shuts down every socket the exchange opened (found through httpcore's `trace` request
+    extension), so a read blocked on one ends at once, and the exchange fails as out of time.
+    """
+
+    def __init__(self, seconds: float, what: str, doing: str = "to download"):
+        self.seconds, self.what, self.doing = seconds, what, doing
+        self.expired = False
+        self.started = time.monotonic()
+        self._sockets: list = []
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+
+    def __enter__(self) -> "Deadline":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """The clock starts (again, for a retry) now, as a request goes out."""
+        self.stop()
+        with self._lock:
+            self.expired, self.started = False, time.monotonic()
+        self._timer = threading.Timer(self.seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def trace(self, event: str, info: dict) -> None:
+        """httpcore's trace hook: remember each connection's socket as it is opened."""
+        if not event.endswith((".connect_tcp.complete", ".start_tls.complete")):
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is None:
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            late = self.expired
+        if late:
+            _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+    def check(self) -> None:
+        """Raise the deadline's error once it has passed (also for a server fast enough never to block)."""
+        if self.expired or time.monotonic() - self.started > self.seconds:
+            raise self.error()
+
+    def error(self) -> FetchError:
+        return FetchError(f"{self.what} took more than {self.seconds:g} s {self.doing}. Try again later"
+                          + (", or download it yourself and pass the file." if self.doing == "to download" else "."))
+
+
+def _shut(sock) -> None:
+    import socket
+
+    try:
+        sock.shutdown(socket.SHUT_RDWR)  # wakes a recv() blocked on it in another thread
+    except OSError:
+        pass
+
+
+def _bounded(response: httpx.Response, max_bytes: int, limit: Deadline, what: str):
+    """The body's (decoded) bytes, stopping at max_bytes or when the response's deadline passes."""
+    got = 0
+    chunks = response.iter_bytes()  # as it arrives: a drip must meet the deadline
+    while True:
+        try:
+            chunk = next(chunks, None)
+        except httpx.HTTPError:
+            if limit.expired:
+                raise limit.error() from None
+            raise
+        if chunk is None:
+            if limit.expired:  # a body that runs to the connection's close ends when we shut it down
+                raise limit.error()
+            return
         got += len(chunk)
         if got > max_bytes:
             raise FetchError(f"{what} sent more than {max_bytes / 2**20:.0f} MB, over the download limit. "
                              "Download it yourself and pass the file.")
-        if time.monotonic() - started > deadline:
-            raise FetchError(f"{what} took more than {deadline:g} s to download. Try again later, "
-                             "or download it yourself and pass the file.")
+        limit.check()
         yield chunk
-
 
 
 def _host(url: str) -> str:
@@ -133,20 +217,27 @@ def _client(timeout: float, user_agent: str) -> httpx.Client:
 
 
 def _send(client: httpx.Client, request: httpx.Request, retries: int, min_interval: float,
-          host: str, hint: str, stream: bool = True) -> httpx.Response:
-    """Send, retrying 429/503 with exponential backoff (or the server's Retry-After); the caller closes."""
+          host: str, hint: str, limit: Deadline | None = None, stream: bool = True) -> httpx.Response:
+    """Send, retrying 429/503 with exponential backoff (or the server's Retry-After, up to
+    MAX_RETRY_AFTER); the caller closes. `limit` (its trace hook set on the request) starts as each
+    attempt goes out and ends one whose headers outlive it."""
     for attempt in range(retries + 1):
         _wait_turn(min_interval)
+        if limit is not None:
+            limit.start()
         try:
             response = client.send(request, stream=stream)
         except httpx.HTTPError as exc:
+            if limit is not None and limit.expired:
+                raise limit.error() from None
             raise _network_error(exc, host, hint, client.timeout.read) from exc
         if response.status_code not in (429, 503) or attempt == retries:
             return response
         delay = _retry_after(response.headers.get("Retry-After"), BACKOFF * 2 ** attempt)
         response.close()
         if delay > MAX_RETRY_AFTER:
-            raise FetchError(f"{host} asked us to wait {delay:.0f} s before trying again. Try again later.")
+            raise FetchError(f"{host} asked us to wait {delay:.0f} s before trying again, longer than the "
+                             f"{MAX_RETRY_AFTER:.0f} s paper-reader waits at most. Try again later.")
         time.sleep(delay)
     raise AssertionError("unreachable")  # the last attempt always returns
 
