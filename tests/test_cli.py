@@ -121,3 +121,21 @@ def test_read_an_arxiv_id_from_a_local_arxiv_server(tmp_path, monkeypatch):
         assert bad.exit_code == 1 and "not a valid arXiv ID" in bad.stderr
         unknown = invoke(["read", "2112.99999", "-o", str(tmp_path)])
         assert unknown.exit_code == 1 and "arXiv has no paper 2112.99999" in unknown.stderr
+
+
+def test_a_bug_in_paper_reader_is_one_line_naming_its_cause_and_a_traceback_under_verbose(sample_pdf, monkeypatch):
+    """Not blamed on the input or a server, not a 100-line traceback; -v shows where it came from."""
+    import paper_reader.reading.headings as headings
+
+    def broken(outline, lines):
+        raise TypeError("ord() expected a character, but string of length 2 found")
+
+    monkeypatch.setattr(headings, "find_headings", broken)
+    monkeypatch.setattr("paper_reader.reading.reader.find_headings", broken)
+    result = invoke(["sections", str(sample_pdf), "--json"])
+    assert result.exit_code == 1
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "internal error" in lines[0] and "TypeError: ord()" in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+    verbose = invoke(["-v", "sections", str(sample_pdf), "--json"])
+    assert verbose.exit_code == 1 and "Traceback" in verbose.stderr and "broken" in verbose.stderr

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
+from pathlib import Path
 from typing import Optional
 
+import click
 import typer
 from rich.console import Console
 
@@ -44,6 +47,7 @@ def main_options(
     logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
     err.quiet = quiet  # progress, warnings and summaries go; errors are printed by _errors regardless
+    err.verbose = verbose  # a bug's traceback is shown under -v
 
 
 def _injected_model(ctx: typer.Context, settings):
@@ -80,6 +84,19 @@ class _errors:
         if isinstance(exc, KeyboardInterrupt):
             err.print(f"[red]{interrupt_message()}[/red]", soft_wrap=True)
             raise typer.Exit(130)
+        if isinstance(exc, Exception) and not isinstance(exc, (click.exceptions.Exit, click.ClickException,
+                                                                click.exceptions.Abort)):
+            # a bug of this program: its real cause in one line, the traceback under -v; never retried
+            from rich.markup import escape
+
+            err.quiet = False
+            if getattr(err, "verbose", False):
+                err.print_exception()
+            where = traceback.extract_tb(tb)[-1] if tb else None
+            place = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
+            err.print(f"[red]Error: internal error{place}: {escape(type(exc).__name__)}: {escape(str(exc))[:300]} "
+                      "(a bug in paper-reader; -v shows the traceback)[/red]", soft_wrap=True)
+            raise typer.Exit(1)
         return False
 
 

@@ -103,7 +103,7 @@ def outline_headings(outline: list[tuple[int, str, int]], lines: list[Line]) -> 
     and some outlines jump levels (1 -> 7): ids make the outline unusable, jumps are closed up.
     """
     entries = [(d, normalize(t).strip(), p) for d, t, p in outline if normalize(t).strip()]
-    if not entries or sum(bool(_BOOKMARK_ID.fullmatch(t)) for _, t, _ in entries) > len(entries) / 2:
+    if not entries or not lines or sum(bool(_BOOKMARK_ID.fullmatch(t)) for _, t, _ in entries) > len(entries) / 2:
         return []
     roots = [e for e in entries if e[0] == min(d for d, _, _ in entries)]
     # Some outlines have the paper's title as the single root: drop it, promote the rest.
@@ -314,6 +314,8 @@ class _Detect:
     def _letter_ok(self, num: str, name: str, strong: bool) -> bool:
         """Lettered headings (A, B.1) are appendices: after the references, or in sequence from A
         after the numbered sections; "B ERT" (small caps split) is a word, not a heading."""
+        if len(num.partition(".")[0]) > 1:  # "II" after the references: a Roman numeral, not a letter
+            return False
         if re.fullmatch(r"[A-Z]{2,5}", name.split()[0]) and len(name.split()) == 1 and len(name) < 6:
             return False
         if "." in num:

@@ -82,7 +82,13 @@ def join_soft_hyphens(text: str, seen: frozenset[str] | set[str] = frozenset()) 
             return left + "-"
         return left + ("-" if keeps_hyphen(left, right, seen) else "") + right
 
-    return _SOFT.sub(join, text)
+    # a word broken twice ("multi|lin|gual", merged onto one line) needs a pass per break
+    for _ in range(text.count(SOFT_HYPHEN)):
+        joined = _SOFT.sub(join, text)
+        if joined == text:
+            break
+        text = joined
+    return text
 
 
 def keeps_hyphen(left: str, right: str, seen: frozenset[str] | set[str] = frozenset()) -> bool:
