@@ -8,17 +8,11 @@ from typer.testing import CliRunner
 from paper_reader.cli.common import app
 from paper_reader.errors import ModelError
 from paper_reader.models.llm import LiteLLM
-from tests.support.openai_server import OpenAIServer
+from tests.support.openai_server import OpenAIServer, server_with_env  # noqa: F401 (the `server` fixture)
 
 MODEL = "openai/test-model"
 
 
-@pytest.fixture
-def server(monkeypatch):
-    with OpenAIServer() as srv:
-        monkeypatch.setenv("OPENAI_API_BASE", srv.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
-        yield srv
 
 
 def test_cli_reads_a_paper_through_litellm(server, sample_pdf, tmp_path):

@@ -18,7 +18,7 @@ import pytest
 from paper_reader.errors import ModelError
 from paper_reader.models import llm
 from paper_reader.models.llm import MAX_ANSWER_BYTES, MAX_RETRY_AFTER, LiteLLM
-from tests.support.openai_server import OpenAIServer
+from tests.support.openai_server import OpenAIServer, server_with_env  # noqa: F401 (the `server` fixture)
 from tests.support.pdfgen import sample_paper
 
 MODEL = "openai/test-model"
@@ -26,12 +26,6 @@ PROJECT = Path(__file__).resolve().parents[1]
 LONE = "\ud835"  # the high half of U+1D44A (mathematical italic W), without its low half
 
 
-@pytest.fixture
-def server(monkeypatch):
-    with OpenAIServer() as srv:
-        monkeypatch.setenv("OPENAI_API_BASE", srv.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
-        yield srv
 
 
 # -- a fault of ours is not the server's ----------------------------------------------------------

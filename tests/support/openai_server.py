@@ -14,6 +14,8 @@ import threading
 import time
 from typing import Callable
 
+import pytest
+
 from tests.support.loopback import LoopbackServer, QuietHandler
 
 Fault = tuple[int, dict, str]  # (status, headers, body)
@@ -143,3 +145,12 @@ class OpenAIServer(LoopbackServer):
                 self.wfile.write(data)
 
         return Handler
+
+
+@pytest.fixture(name="server")
+def server_with_env(monkeypatch):
+    """A loopback OpenAI-compatible server that litellm's openai/ models reach (base URL and a dummy key set)."""
+    with OpenAIServer() as srv:
+        monkeypatch.setenv("OPENAI_API_BASE", srv.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+        yield srv
