@@ -68,6 +68,9 @@ def open_paper(source: str | Path, settings: Settings) -> Paper:
     fetched = fetch(str(source), cache_dir=settings.download_path(), api_url=settings.arxiv_api,
                     pdf_url=settings.arxiv_pdf, min_interval=settings.arxiv_interval,
                     max_bytes=settings.max_download_mb * 2**20, deadline=settings.download_deadline)
+    from paper_reader.library.store import check
+
+    check(fetched.path)  # a PDF in a notes repository (a reading list's entry) that a symlink leads out of
     paper = read_paper(fetched.path, max_pages=settings.max_pages)
     meta = fetched.metadata or _looked_up(paper, settings)
     if fetched.url:

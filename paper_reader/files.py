@@ -1,4 +1,5 @@
-"""Whole-file-or-nothing writes, shared by notes, the index, the call cache and downloads."""
+"""Whole-file-or-nothing writes and bounded reads, shared by notes, the index, the call cache and
+downloads; both keep the notes repository rule of library/store.py."""
 
 from __future__ import annotations
 
@@ -28,14 +29,22 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes], check: Callable[[Pat
 
     A failure (or an interrupt) never leaves a partial file. An existing file keeps its permissions;
     a new one gets the usual 0666 minus the umask (mkstemp's 0600 would hide a note from others).
+    The notes repository rule (library.store) comes first: a path in a repository that a symlink
+    leads out of is refused before any folder is made; the temp file is created with O_EXCL and
+    O_NOFOLLOW in the folder's real path, and the rename replaces a symlink, never follows it.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    keep = path.stat().st_mode & 0o7777 if path.exists() else None
-    tmp = path.with_name(f".{path.name[:60]}.{secrets.token_hex(4)}.tmp")
+    from paper_reader.library.store import check as in_repository, make_dirs
+
+    path = Path(path)
+    in_repository(path)
+    folder = make_dirs(path.parent)
+    target = folder / path.name
+    keep = target.stat().st_mode & 0o7777 if target.exists() else None
+    tmp = folder / f".{path.name[:60]}.{secrets.token_hex(4)}.tmp"
     with _pending_lock:
         _pending.add(tmp)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
         with os.fdopen(fd, "wb") as fh:
             for chunk in [data] if isinstance(data, bytes) else data:
                 fh.write(chunk)
@@ -45,7 +54,7 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes], check: Callable[[Pat
             check(tmp)
         if keep is not None:
             os.chmod(tmp, keep)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -89,11 +98,16 @@ def file_kind(path: Path) -> str:
 def read_limited(path: Path, limit: int) -> bytes | None:
     """At most `limit` bytes of a regular file; None if it is not one (a FIFO, /dev/zero, a folder).
 
-    Opened without blocking, so a FIFO that appears between the check and the open cannot hang us.
+    A file in a notes repository must really be inside it (library.store); it is opened by its real
+    path with O_NOFOLLOW, and without blocking, so a FIFO that appears between the check and the
+    open cannot hang us.
     """
-    if not is_regular(path):
+    from paper_reader.library.store import check as in_repository
+
+    real = in_repository(path)  # a file in a notes repository that a symlink leads out of: refused
+    if not is_regular(real):
         return None
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
     try:
         import stat
 

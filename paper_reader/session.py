@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from paper_reader.core import open_model, open_paper
+from paper_reader.library.index import read_file  # limited, and inside its notes repository
 from paper_reader.library.placement import note_path
 from paper_reader.errors import InputError, OutputError
 from paper_reader.models.llm import LLM
@@ -45,11 +46,11 @@ class AskSession:
         probe = route(question, self.paper)
         if probe.kind == "missing":
             raise PartMissing(probe.reply)
-        note = self.note_path.read_text("utf-8") if self.note_path is not None and self.note_path.is_file() else None
+        note = read_file(self.note_path) if self.note_path is not None and self.note_path.is_file() else None
         answer = answer_question(self.paper, question, self.model, self.lang, self.history[-8:], note=note)
         self.history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
         if self.note_path is not None:
-            text = append_qa(self.note_path.read_text("utf-8"), question, answer, self.lang)
+            text = append_qa(read_file(self.note_path) or "", question, answer, self.lang)
             write_atomic(self.note_path, text, force=True)
         self.asked += 1
         return answer
@@ -78,7 +79,7 @@ def _paper_of_note(note: Path) -> str | Path:
 
     if not note.is_file():
         raise InputError(f"{note}: no such note.")
-    origin = note_source(note.read_text("utf-8"))
+    origin = note_source(read_file(note) or "")
     if not origin:
         raise InputError(f"{note} has no 'source:' in its front matter: pass the PDF instead.")
     if parse_source(origin).kind is not SourceKind.PATH:

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from paper_reader.files import atomic_write, file_kind, is_regular, read_limited
+from paper_reader.library.store import inside
 from paper_reader.library.merge import RepoError, front_matter_data, headings, is_numbered, section_kind, split_front_matter
 
 INDEX_START = "<!-- paper-reader:index:start -->"
@@ -43,6 +44,7 @@ def scan_notes(root: Path) -> list[NoteEntry]:
             path = Path(folder) / name
             if name.lower().endswith(".md") and not name.startswith(".") and name.lower() != "readme.md" \
                     and is_regular(path):  # a FIFO or a /dev/zero symlink named *.md would hang the scan
+                inside(root, path)  # a note that is a symlink out of the repository is refused, not indexed
                 found.append(_entry(root, path))
     return sorted(found, key=lambda e: (e.topic.casefold(), e.title.casefold(), e.path.as_posix()))
 
@@ -107,10 +109,10 @@ def _mtime_date(path: Path) -> str:
 def write_index(root: Path) -> Path:
     """Regenerate the index block in README.md (created if absent); nothing outside the block changes."""
     readme = Path(root) / "README.md"
-    old = read_file(readme)
+    old = read_file(readme, root)
     new = _with_block(old, _index_block(scan_notes(Path(root))), readme)
     if new != old:
-        write_file(readme, new)
+        write_file(readme, new, root)
     return readme
 
 
@@ -156,8 +158,13 @@ def _row(e: NoteEntry) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def read_file(path: Path) -> str | None:
-    """A text file's content (None if absent); bytes that are not UTF-8 survive a later write_file."""
+def read_file(path: Path, root: Path | None = None) -> str | None:
+    """A text file's content (None if absent); bytes that are not UTF-8 survive a later write_file.
+
+    With `root`, the file must lie in that notes repository (library.store), symlinks followed.
+    """
+    if root is not None:
+        inside(root, path)
     if not os.path.lexists(path) or (path.is_symlink() and not path.exists()):
         return None
     try:
@@ -171,8 +178,11 @@ def read_file(path: Path) -> str | None:
     return data.decode("utf-8", "surrogateescape")
 
 
-def write_file(path: Path, text: str) -> Path:
-    """Write the whole file or nothing, keeping an existing file's permissions and non-UTF-8 bytes."""
+def write_file(path: Path, text: str, root: Path | None = None) -> Path:
+    """Write the whole file or nothing, keeping an existing file's permissions and non-UTF-8 bytes
+    (with `root`, only inside that notes repository)."""
+    if root is not None:
+        inside(root, path)
     try:
         return atomic_write(path, text.encode("utf-8", "surrogateescape"))
     except OSError as exc:

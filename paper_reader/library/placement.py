@@ -43,9 +43,13 @@ def target_for(paper: Paper, settings: Settings, topic: str | None = None) -> Ta
     """Inside a notes repository (and with no -o) notes follow its notes_path; elsewhere, -o."""
     from paper_reader.library.repo import note_relpath
 
+    from paper_reader.library.store import inside
+
     root = repo_root(settings)
     if root is not None:
-        return Target(root / note_relpath(settings.notes_path, paper.title, topic), root)
+        path = root / note_relpath(settings.notes_path, paper.title, topic)
+        inside(root, path)  # before any model call: a topic folder that is a symlink out is refused now
+        return Target(path, root)
     return Target(note_path(paper, settings.output))
 
 
@@ -118,7 +122,11 @@ def save_note(markdown: str, target: Target, paper: Paper, settings: Settings, f
     from paper_reader.library.merge import describe_parts, edited_parts, is_hand_edited, merge_note
     from paper_reader.library.repo import commit_files, commit_message
 
+    from paper_reader.library.store import inside
+
     path = target.path
+    if target.root is not None:
+        inside(target.root, path)
     old = old_note(path)
     if old is not None and not force:
         raise OutputError(f"{path} already exists. Pass --force to replace it.")

@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from paper_reader.errors import ConfigError
+from paper_reader.files import file_kind
+from paper_reader.library.store import NOFOLLOW, inside
 from paper_reader.models.llm import EMBEDDED_MODEL
 from paper_reader.library.index import NoteEntry, read_file, scan_notes, write_file, write_index
 from paper_reader.library.merge import RepoError, is_hand_edited, merge_note, stamp
@@ -101,29 +104,30 @@ def init_repo(path: Path, *, model: str | None = None, lang: str = "en") -> list
     except OSError as exc:
         raise RepoError(f"Cannot create {root}: {exc.strerror or exc}. Choose another folder.") from exc
     written = []
-    if not (root / REPO_CONFIG).exists():
-        written.append(write_file(root / REPO_CONFIG, _config_text(model or EMBEDDED_MODEL, lang)))
-    if _ensure_gitignore(root / ".gitignore"):
+    if read_file(root / REPO_CONFIG, root) is None:
+        written.append(write_file(root / REPO_CONFIG, _config_text(model or EMBEDDED_MODEL, lang), root))
+    if _ensure_gitignore(root, root / ".gitignore"):
         written.append(root / ".gitignore")
     readme = root / "README.md"
-    before = readme.read_bytes() if readme.exists() else None
-    if write_index(root).read_bytes() != before:
+    before = read_file(readme, root)
+    write_index(root)
+    if read_file(readme, root) != before:
         written.append(readme)
     if _git_init(root):
         written.append(root / ".git")
     return written
 
 
-def _ensure_gitignore(path: Path) -> bool:
+def _ensure_gitignore(root: Path, path: Path) -> bool:
     """Append the cache folder and lock file to .gitignore where missing; True if it was written."""
-    text = read_file(path) or ""
+    text = read_file(path, root) or ""
     have = {line.strip().strip("/") for line in text.splitlines()}
     missing = [entry for entry in (CACHE_DIR, LOCK_FILE) if entry.strip("/") not in have]
     if not missing:
         return False
     head = "" if not text else "" if text.endswith("\n") else "\n"
     head += "" if text else "# paper-reader: model-call cache and the lock held while writing\n"
-    write_file(path, text + head + "\n".join(missing) + "\n")
+    write_file(path, text + head + "\n".join(missing) + "\n", root)
     return True
 
 
@@ -186,13 +190,29 @@ def commit_message(action: str, arxiv: str | None, title: str) -> str:
 
 @contextmanager
 def repo_lock(root: Path, wait: float = 0) -> Iterator[Path]:
-    """Hold root/.paper-reader.lock while writing; wait up to `wait` seconds for another run."""
+    """Hold root/.paper-reader.lock while writing; wait up to `wait` seconds for another run.
+
+    The lock is opened with O_NOFOLLOW (a symlink there, in a repository made by someone else, could
+    point at any file the user can write) and created with O_EXCL; only a lock this run created, or
+    one holding nothing but an earlier run's process ID, gets this run's ID written into it.
+    """
     path = Path(root) / LOCK_FILE
+    inside(root, path)  # a symlink out of the repository is named as one
+    real = inside(root, root) / LOCK_FILE  # the lock itself is never followed, even to a file inside
+    flags = os.O_RDWR | NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd, created = os.open(real, flags | os.O_CREAT | os.O_EXCL, 0o644), True
+        except FileExistsError:
+            fd, created = os.open(real, flags), False
     except OSError as exc:
+        if os.path.islink(real):
+            raise RepoError(f"{path} is a symlink, not paper-reader's lock file: remove it and try again.") from exc
         raise RepoError(f"Cannot create {path}: {exc.strerror or exc}. Check the folder exists.") from exc
     try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise RepoError(f"{path} is {file_kind(real)}, not paper-reader's lock file: remove it and try again.")
         deadline = time.monotonic() + wait
         while fcntl is not None:
             try:
@@ -203,8 +223,16 @@ def repo_lock(root: Path, wait: float = 0) -> Iterator[Path]:
                     raise RepoError(f"Another paper-reader run is writing to this repository ({path}). "
                                     "Wait for it to finish.") from None
                 time.sleep(0.05)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())  # who holds it, for a curious user
+        if created or _holds_a_pid(fd, info):
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)  # who holds it, for a curious user
         yield path
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+def _holds_a_pid(fd: int, info: os.stat_result) -> bool:
+    """Whether an existing lock file is one paper-reader wrote: one link, a process ID and nothing else."""
+    if info.st_nlink != 1 or info.st_size > 32:
+        return False
+    return re.fullmatch(rb"\d*\n?", os.pread(fd, 33, 0)) is not None

@@ -9,6 +9,7 @@ import threading
 from dataclasses import asdict
 from pathlib import Path
 
+from paper_reader.errors import PaperReaderError
 from paper_reader.files import atomic_write, read_limited
 from paper_reader.models.llm import LLM, Completion, Wrapper
 
@@ -64,8 +65,8 @@ class _SizeMemo:
             data, self._new = dict(self._data), 0
         try:
             atomic_write(self.path, json.dumps(data, separators=(",", ":")).encode("utf-8"))
-        except OSError:
-            pass  # counted again next time
+        except (OSError, PaperReaderError):  # unwritable, or refused (a symlink out of a notes repository)
+            pass  # counted again next time; saved at exit, where no error can be told anyway
 
 
 class CachedLLM(Wrapper):

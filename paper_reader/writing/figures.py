@@ -32,21 +32,27 @@ def render_figures(pdf_path: str | Path, paper: Paper, folder: Path, scale: floa
         raise InputError("Pictures need the 'figures' extra: pip install 'paper-reader[figures]'.") from exc
     from paper_reader.reading.pdf import PDFIUM_LOCK
 
-    folder.mkdir(parents=True, exist_ok=True)
     with PDFIUM_LOCK:  # PDFium is not thread-safe
         return _render(pdfium.PdfDocument(str(pdf_path)), paper, folder, scale)
 
 
 def _render(pdf, paper: Paper, folder: Path, scale: float) -> list[tuple[str, Path]]:
+    """Each picture written whole or not at all, through files.atomic_write: in a notes repository a
+    picture folder (or picture) that is a symlink out of it is refused, never written through."""
+    import io
+
+    from paper_reader.files import atomic_write
+    from paper_reader.library.store import check
+
     out = []
     try:
         for label, number in figure_pages(paper):
             path = folder / f"page-{number}.png"
-            if not path.exists():
+            if not check(path).exists():
                 image = pdf[number - 1].render(scale=scale).to_pil()
-                tmp = path.with_suffix(".tmp.png")
-                image.save(tmp, format="PNG", optimize=True)
-                tmp.replace(path)
+                png = io.BytesIO()
+                image.save(png, format="PNG", optimize=True)
+                atomic_write(path, png.getvalue())
             out.append((label, path))
     finally:
         pdf.close()

@@ -1,0 +1,104 @@
+"""The one rule for every file paper-reader reads or writes in a notes repository: it stays inside.
+
+A notes repository may come from someone else (a clone, an archive), so any name in it may be a
+symlink. A path that lies in a notes repository (a folder holding paper-reader.yaml, or the root a
+caller names) is resolved, symlinks and all, and must land inside the repository's real path; a
+symlink that leads out is refused with one line naming it. files.py applies the rule to every read
+and write it does (`check`), so a new feature that reads or writes through it gets the rule for
+free; the library also passes the repository it knows (`inside`), which refuses a path that is not
+in it at all. Files are then opened by their real path with O_NOFOLLOW, and written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from paper_reader.errors import RepoError
+
+REPO_CONFIG = "paper-reader.yaml"  # what makes a folder a notes repository (settings.REPO_CONFIG)
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+class OutsideRepository(RepoError):
+    """A path in a notes repository that leads outside it (a symlink pointing out, or '..')."""
+
+
+def _under(path: str, folder: str) -> bool:
+    folder = folder.rstrip(os.sep) or os.sep
+    return path == folder or path.startswith(folder if folder.endswith(os.sep) else folder + os.sep)
+
+
+def repositories(path: str | Path) -> list[str]:
+    """Every folder above `path` (as written, made absolute) that holds a paper-reader.yaml."""
+    folder = os.path.dirname(os.path.abspath(path))
+    found = []
+    while True:
+        if os.path.lexists(os.path.join(folder, REPO_CONFIG)):
+            found.append(folder)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return found
+        folder = parent
+
+
+def _escape(root: str, path: str) -> tuple[str, str] | None:
+    """The first symlink on the way from root down to path that leads out of root, and its target."""
+    real_root = os.path.realpath(root)
+    rel = os.path.relpath(os.path.abspath(path), root)
+    here = root
+    for part in Path(rel).parts:
+        here = os.path.join(here, part)
+        if os.path.islink(here) and not _under(os.path.realpath(here), real_root):
+            return here, os.readlink(here)
+    return None
+
+
+def _refuse(root: str, path: str, what: str) -> OutsideRepository:
+    link = _escape(root, path)
+    if link is not None:
+        return OutsideRepository(
+            f"{link[0]} is a symlink to {link[1]}, outside the {what} {root}: paper-reader reads and writes "
+            "only inside it. Replace the link with the real file or folder (or remove it) and try again.")
+    return OutsideRepository(f"{path} leads outside the {what} {root} (to {os.path.realpath(path)}): "
+                             "paper-reader reads and writes only inside it.")
+
+
+def within(folder: str | Path, path: str | Path, what: str = "notes repository") -> Path:
+    """The real path of `path` (as the system sees it: absolute, or relative to the working folder,
+    like `folder`), which must lie in `folder` both as written (no '..' out of it) and once every
+    symlink is followed."""
+    folder = os.path.abspath(folder)
+    given = os.path.join(os.getcwd(), path)  # as written: '..' is judged below, lexically and really
+    real_folder = os.path.realpath(folder)
+    written = os.path.normpath(given)
+    if not (_under(written, folder) or _under(written, real_folder)):
+        raise OutsideRepository(f"{path} is not inside the {what} {folder}: paper-reader reads and writes "
+                                "only inside it.")
+    real = os.path.realpath(given)
+    if not _under(real, real_folder):
+        raise _refuse(folder, given, what)
+    check(given)
+    return Path(real)
+
+
+def inside(root: str | Path, path: str | Path) -> Path:
+    """`within` the notes repository `root`: the real path to open for a repository file."""
+    return within(root, path)
+
+
+def check(path: str | Path) -> Path:
+    """The real path of `path`, after the rule: in every notes repository it lies in, it must
+    really be inside (what each read and write of files.py calls first)."""
+    real = os.path.realpath(path)
+    for root in repositories(path):
+        if not _under(real, os.path.realpath(root)):
+            raise _refuse(root, os.path.abspath(path), "notes repository")
+    return Path(real)
+
+
+def make_dirs(folder: str | Path) -> Path:
+    """Create `folder` (and its parents) after the rule: never a folder outside a repository it lies in."""
+    real = check(folder)
+    os.makedirs(real, exist_ok=True)
+    return real
