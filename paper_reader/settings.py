@@ -9,9 +9,8 @@ from pathlib import Path
 import yaml
 
 from paper_reader.errors import ConfigError
+from paper_reader.library.store import REPO_CONFIG
 from paper_reader.models.llm import EMBEDDED_MODEL
-
-REPO_CONFIG = "paper-reader.yaml"
 
 
 def _cache_home() -> Path:
@@ -54,6 +53,27 @@ class Settings:
         """Where downloaded PDFs and arXiv metadata are kept (beside the call cache)."""
         return self.cache_path().parent / "downloads"
 
+
+# Every setting that names a host or URL, a file or folder, or a command (what a value could point
+# outside the notes repository or at a server), by what it names. A notes repository's own config
+# may set them only when the user trusts it, except a file or folder inside the repository itself;
+# `_refuse_untrusted` applies the list, and tests/test_hostile_repo.py fails for a setting whose
+# name, type or default looks like one of these when it is not listed here.
+#   endpoint: a server (and the API keys sent to it) - refused
+#   model:    a model string, fine unless it names a URL (an endpoint) or a file (gguf:) - refused then
+#   file:     a file or folder, as it will be opened (relative to the working folder) - only inside
+#   pattern:  a path inside the repository by construction (note_relpath refuses '..' and absolute)
+REPO_GUARDED: dict[str, str] = {
+    "arxiv_api": "endpoint",
+    "arxiv_pdf": "endpoint",
+    "deployments": "endpoint",  # api_base and api_key of each server
+    "model": "model",
+    "template": "file",
+    "note_template": "file",
+    "output": "file",
+    "cache_dir": "file",
+    "notes_path": "pattern",
+}
 
 _TYPES = {f.name: f.type for f in fields(Settings)}
 
@@ -115,7 +135,7 @@ def _read_yaml(path: Path):
         raise ConfigError(f"Config {path}: not valid YAML ({' '.join(str(exc).split())[:200]}).") from exc
 
 
-def _from_file(path: Path, trusted: bool = True) -> dict:
+def _from_file(path: Path, trusted: bool = True, cwd: Path | None = None) -> dict:
     data = _read_yaml(path)
     if not isinstance(data, dict):
         raise ConfigError(f"Config {path}: must be a mapping of settings.")
@@ -130,27 +150,43 @@ def _from_file(path: Path, trusted: bool = True) -> dict:
         else:  # a typo ("modle:") must not silently run the default model
             raise _unknown(key, f"Config {path}")
     if not trusted:
-        _refuse_redirects(out, path)
+        _refuse_untrusted(out, path, cwd or Path.cwd())
     return out
 
 
-def _refuse_redirects(values: dict, path: Path) -> None:
-    """A cloned repository's config must not send the user's keys to a server of its choosing.
+def _refuse_untrusted(values: dict, path: Path, cwd: Path) -> None:
+    """A cloned repository's config chooses no server and no file outside itself (REPO_GUARDED).
 
     litellm sends the environment's key (OPENAI_API_KEY, ...) to whatever api_base a deployment
-    names, and some providers take an endpoint URL as the model name; both stay with the user.
+    names, and some providers take an endpoint URL as the model name; arxiv_api and arxiv_pdf decide
+    where every lookup and download goes; a template, output or cache folder outside the repository
+    would read the user's files into a note or write where the repository chose.
     """
+    from paper_reader.library.store import RepoError, within
+
     how = (f"Trust this repository by adding its folder to 'trusted_repos:' in {user_config_path()} "
            f"(or set {TRUST_ENV}=1 for one run).")
-    if values.get("deployments"):
-        raise ConfigError(f"Config {path}: 'deployments' in a notes repository's config could send your "
-                          f"API keys to a server it names, so it is ignored unless trusted. {how}")
-    if str(values.get("model") or "").lower().startswith("gguf:"):
-        raise ConfigError(f"Config {path}: the model names a file on your disk (gguf:); a notes repository's "
-                          f"config may not choose what is loaded into the model runtime. {how}")
-    if "://" in str(values.get("model") or ""):
-        raise ConfigError(f"Config {path}: the model names a URL; a notes repository's config may not "
-                          f"choose where your API keys go. {how}")
+    for name, value in values.items():
+        kind = REPO_GUARDED.get(name)
+        if kind is None or value in (None, "", ()):
+            continue
+        if kind == "endpoint":
+            raise ConfigError(f"Config {path}: '{name}' chooses a server (where paper-reader connects, and "
+                              f"for deployments where your API keys go); a notes repository's config may not "
+                              f"set it unless trusted. {how}")
+        if kind == "model" and str(value).lower().startswith("gguf:"):
+            raise ConfigError(f"Config {path}: the model names a file on your disk (gguf:); a notes repository's "
+                              f"config may not choose what is loaded into the model runtime. {how}")
+        if kind == "model" and "://" in str(value):
+            raise ConfigError(f"Config {path}: the model names a URL; a notes repository's config may not "
+                              f"choose where your API keys go. {how}")
+        if kind == "file" and not (name == "output" and str(value) == "-"):
+            try:
+                within(path.parent, cwd / str(value))
+            except RepoError as exc:
+                why = str(exc).split(": paper-reader")[0]  # which link leads out, or that it is not inside
+                raise ConfigError(f"Config {path}: '{name}' names {value}, and {why}; a notes repository's "
+                                  f"config may name only its own files unless trusted. {how}") from exc
 
 
 def _trusted(repo: Path, user_data: dict) -> bool:
@@ -201,7 +237,7 @@ def resolve_settings(flags: dict | None = None, cwd: Path | None = None) -> tupl
         origin.update(dict.fromkeys(values, f"Config {user}"))
     repo = find_repo_config(cwd)
     if repo:
-        values = _from_file(repo, trusted=_trusted(repo, user_data))
+        values = _from_file(repo, trusted=_trusted(repo, user_data), cwd=cwd)
         merged.update(values)
         origin.update(dict.fromkeys(values, f"Config {repo}"))
     for name in _TYPES:

@@ -1,0 +1,431 @@
+"""A notes repository prepared by someone else (issue 20): each trick an attacker can put in a clone -
+symlinks out of it where the lock, the notes, a topic folder, the index, .gitignore, the config, the
+pictures, the cache or a reading list's PDF go; a topic or title that is a path; templates that
+include files by absolute path or '..'; a config that chooses servers or files - and the rule that
+defeats all of them: nothing outside the repository is read or written, and the user gets one
+clear line and a non-zero exit.
+
+Outside the repository lies a decoy tree (a .bashrc, an SSH key, notes, a private PDF): it is
+hashed before and after each run, and its files' access times are pinned, so a read shows too."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from paper_reader.cli.common import app
+from paper_reader.errors import ConfigError
+from paper_reader.library.repo import RepoError, repo_lock
+from paper_reader.models.cache import CachedLLM
+from paper_reader.settings import REPO_GUARDED, Settings, load_settings
+from tests.conftest import FakeLLM
+from tests.support.pdfgen import sample_paper
+
+runner = CliRunner()
+REPLY = "- **Lead**: We propose a simple method for testing readers of papers (§1, p. 1)."
+SECRET = "SECRET-7f3a9c"  # in every decoy file: it must never reach a note, the index or the output
+TITLE = "A Sample Paper on Testing"
+
+
+class Decoy:
+    """Files outside the repository that a hostile clone would want read or overwritten."""
+
+    FILES = {".bashrc": f"export PATH=$PATH  # {SECRET}\n", ".ssh/id_rsa": f"-----BEGIN KEY----- {SECRET}\n",
+             "notes/secret.md": f"---\ntitle: {SECRET}\n---\n# {SECRET}\n", "config.yaml": f"# {SECRET}\nmodel: x\n",
+             "list.txt": f"{SECRET}.pdf\n", "template.md.j2": f"{SECRET}\n", "questions.yaml": f"# {SECRET}\n",
+             "README.md": f"# {SECRET}\n", ".gitignore": f"{SECRET}\n"}
+
+    def __init__(self, root: Path):
+        self.root = root
+        for name, text in self.FILES.items():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(text, "utf-8")
+        (root / "empty").mkdir()
+        sample_paper(root / "private.pdf", title=f"Private {SECRET}")
+        self.before = self.snapshot()
+
+    def snapshot(self) -> dict[str, tuple]:
+        """Every path under the decoy: (kind, sha256, pinned access time) - hashing reads a file, so
+        its access time is set back, two days before its change time, where a read would move it."""
+        out = {}
+        for folder, dirs, files in os.walk(self.root):
+            for name in dirs:
+                out[os.path.relpath(os.path.join(folder, name), self.root)] = ("dir",)
+            for name in files:
+                path = os.path.join(folder, name)
+                info = os.lstat(path)
+                with open(path, "rb") as fh:
+                    digest = hashlib.sha256(fh.read()).hexdigest()
+                pinned = info.st_mtime_ns - 2 * 86400 * 10**9  # relatime moves an access time this old
+                os.utime(path, ns=(pinned, info.st_mtime_ns))
+                out[os.path.relpath(path, self.root)] = ("file", digest, pinned)
+        return out
+
+    def untouched(self) -> None:
+        times = {}
+        for folder, _, files in os.walk(self.root):
+            for name in files:
+                path = os.path.join(folder, name)
+                times[os.path.relpath(path, self.root)] = os.stat(path).st_atime_ns
+        after = self.snapshot()
+        assert after.keys() == self.before.keys(), f"created or deleted outside: {after.keys() ^ self.before.keys()}"
+        for name, was in self.before.items():
+            assert after[name][:2] == was[:2], f"{name} outside the repository was changed"
+            if was[0] == "file":
+                assert times[name] == was[2], f"{name} outside the repository was read"
+
+
+@pytest.fixture
+def decoy(tmp_path) -> Decoy:
+    (tmp_path / "home").mkdir()
+    return Decoy(tmp_path / "home")
+
+
+@pytest.fixture
+def paper(tmp_path) -> Path:
+    (tmp_path / "downloads").mkdir()
+    return sample_paper(tmp_path / "downloads" / "paper.pdf")
+
+
+@pytest.fixture
+def clone(tmp_path, monkeypatch) -> Path:
+    """A cloned notes repository, as `paper-reader init` leaves one (no git: nothing here needs it)."""
+    root = tmp_path / "cloned"
+    root.mkdir()
+    (root / "paper-reader.yaml").write_text('model: "embedded/smollm2-135m"\nlang: en\n', "utf-8")
+    (root / ".gitignore").write_text(".paper-reader-cache/\n.paper-reader.lock\n", "utf-8")
+    (root / "README.md").write_text("# Reading notes\n", "utf-8")
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    return root
+
+
+def run(args: list[str], llm: FakeLLM | None = None):
+    llm = llm or FakeLLM(lambda m: REPLY)
+    return runner.invoke(app, args, obj={"open_model": lambda settings: CachedLLM(llm, settings.cache_path())
+                                         if settings.cache else llm})
+
+
+def refused(result, *words: str) -> str:
+    """The run failed with exactly one error line (no traceback), naming what was refused."""
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert result.exit_code == 1, (result.exit_code, result.output)
+    assert len(errors) == 1, result.stderr
+    assert "Traceback" not in result.output and not isinstance(result.exception, (OSError, TypeError, KeyError))
+    for word in words:
+        assert word in errors[0], errors[0]
+    return errors[0]
+
+
+def nothing_leaked(clone: Path, result) -> None:
+    """No decoy content reached any file of the repository, or what was printed."""
+    assert SECRET not in result.output
+    for folder, _, files in os.walk(clone):
+        for name in files:
+            path = Path(folder) / name
+            if not path.is_symlink():
+                assert SECRET not in path.read_bytes().decode("utf-8", "replace"), f"{path} holds decoy content"
+
+
+def link(path: Path, target: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.symlink_to(target, target_is_directory=target.is_dir())
+
+
+# -- symlinks where paper-reader writes or reads --------------------------------------------------
+
+# (id, how the clone is prepared, extra arguments to `read`, what the error line names)
+SYMLINK_TRICKS = [
+    ("lock", lambda c, d: link(c / ".paper-reader.lock", d.root / ".bashrc"), [], ".paper-reader.lock is a symlink"),
+    ("lock-dangling", lambda c, d: link(c / ".paper-reader.lock", d.root / "new-file"), [],
+     ".paper-reader.lock is a symlink"),
+    ("topic-folder", lambda c, d: link(c / "unsorted", d.root / "notes"), [], "unsorted is a symlink"),
+    ("named-topic-folder", lambda c, d: link(c / "LLM", d.root / "notes"), ["--topic", "LLM"], "LLM is a symlink"),
+    ("notes-folder", lambda c, d: (link(c / "notes", d.root / "notes"), _config(c, 'notes_path: "notes/{title}.md"')),
+     [], "notes is a symlink"),
+    ("readme", lambda c, d: ((c / "README.md").unlink(), link(c / "README.md", d.root / "README.md")), [],
+     "README.md is a symlink"),
+    ("indexed-note", lambda c, d: link(c / "unsorted" / "other.md", d.root / "notes" / "secret.md"), [],
+     "other.md is a symlink"),
+    ("note-itself", lambda c, d: link(c / "unsorted" / f"{TITLE}.md", d.root / "notes" / "secret.md"), ["--force"],
+     f"{TITLE}.md is a symlink"),
+    ("picture-folder", lambda c, d: link(c / "unsorted" / "assets", d.root / "empty"), ["--figures"],
+     "assets is a symlink"),
+    ("picture", lambda c, d: link(c / "unsorted" / "assets" / TITLE / "page-1.png", d.root / ".bashrc"), ["--figures"],
+     "page-1.png is a symlink"),
+    ("config", lambda c, d: ((c / "paper-reader.yaml").unlink(), link(c / "paper-reader.yaml", d.root / "config.yaml")),
+     [], "paper-reader.yaml is a symlink"),
+    ("cache-folder", lambda c, d: (_config(c, "cache_dir: .paper-reader-cache"),
+                                   link(c / ".paper-reader-cache", d.root / "empty")), [], ".paper-reader-cache"),
+    ("cache-subfolder", lambda c, d: (_config(c, "cache_dir: .paper-reader-cache"),
+                                      link(c / ".paper-reader-cache" / "sizes", d.root / "empty")), [],
+     "sizes is a symlink"),
+    ("note-template", lambda c, d: (_config(c, "note_template: mine.md.j2"), link(c / "mine.md.j2", d.root / "template.md.j2")),
+     [], "mine.md.j2 is a symlink"),
+    ("question-set", lambda c, d: (_config(c, "template: q.yaml"), link(c / "q.yaml", d.root / "questions.yaml")),
+     [], "q.yaml is a symlink"),
+]
+
+
+def _config(clone: Path, line: str) -> None:
+    with (clone / "paper-reader.yaml").open("a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+
+
+@pytest.mark.parametrize("trick, prepare, extra, named", SYMLINK_TRICKS, ids=[t[0] for t in SYMLINK_TRICKS])
+def test_a_symlink_out_of_the_repository_is_refused_and_nothing_outside_is_touched(
+        trick, prepare, extra, named, clone, decoy, paper):
+    if trick.startswith("picture"):
+        pytest.importorskip("PIL")
+    prepare(clone, decoy)
+    result = run(["read", str(paper), *extra])
+    line = refused(result, named)
+    assert "outside the notes repository" in line
+    decoy.untouched()
+    nothing_leaked(clone, result)
+
+
+def test_a_hard_linked_lock_is_used_but_never_truncated(clone, decoy, paper):
+    """git cannot make a hard link, an archive can: the lock then opens the user's file, and must not
+    overwrite what it did not create."""
+    os.link(decoy.root / ".bashrc", clone / ".paper-reader.lock")
+    result = run(["read", str(paper)])
+    assert result.exit_code == 0, result.output
+    assert (clone / "unsorted" / f"{TITLE}.md").is_file()
+    assert (decoy.root / ".bashrc").read_text("utf-8") == Decoy.FILES[".bashrc"]
+
+
+def test_repo_lock_does_not_follow_a_symlink_even_to_a_file_inside(clone):
+    (clone / ".paper-reader.lock").symlink_to("README.md")
+    with pytest.raises(RepoError, match=r"\.paper-reader\.lock is a symlink, not paper-reader's lock"):
+        with repo_lock(clone):
+            pass
+    assert (clone / "README.md").read_text("utf-8") == "# Reading notes\n"
+
+
+def test_a_fifo_as_the_lock_does_not_hang(clone):
+    os.mkfifo(clone / ".paper-reader.lock")
+    with pytest.raises(RepoError, match="FIFO"):
+        with repo_lock(clone):
+            pass
+
+
+def test_init_refuses_a_symlinked_gitignore_or_readme(tmp_path, decoy, monkeypatch):
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    for name in (".gitignore", "README.md"):
+        folder = tmp_path / f"clone-{name.strip('.')}"
+        link(folder / name, decoy.root / name)
+        result = runner.invoke(app, ["init", str(folder)])
+        refused(result, f"{name} is a symlink", "outside the notes repository")
+    decoy.untouched()
+
+
+# -- names that are paths -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("topic", ["../x", "../../home", "a/../../x", "..", "/"])
+def test_a_topic_that_leaves_the_repository_is_refused(topic, clone, decoy, paper):
+    result = run(["read", str(paper), "--topic", topic])
+    if topic == "/":  # no folder named: the default topic, inside
+        assert result.exit_code == 0 and (clone / "unsorted" / f"{TITLE}.md").is_file()
+    else:
+        refused(result, "must be a folder inside the notes repository")
+    assert not (clone.parent / "x").exists()
+    decoy.untouched()
+
+
+@pytest.mark.parametrize("title", ["../../home/.bashrc", "/etc/passwd", "..\\..\\home\\.bashrc", "~/.bashrc", ".."])
+def test_a_title_that_is_a_path_names_a_note_inside_the_repository(title, clone, decoy, tmp_path):
+    (tmp_path / "downloads").mkdir()
+    pdf = sample_paper(tmp_path / "downloads" / "titled.pdf", title=title)
+    result = run(["read", str(pdf)])
+    assert result.exit_code == 0, result.output
+    notes = [p for p in clone.rglob("*.md") if p.name != "README.md"]
+    assert len(notes) == 1 and notes[0].resolve().is_relative_to(clone.resolve())
+    decoy.untouched()
+
+
+def test_a_reading_list_entry_that_is_a_symlink_out_is_refused(clone, decoy, paper):
+    link(clone / "papers" / "shared.pdf", decoy.root / "private.pdf")
+    (clone / "papers" / "own.pdf").write_bytes(paper.read_bytes())
+    (clone / "list.txt").write_text("papers/shared.pdf\npapers/own.pdf\n", "utf-8")
+    result = run(["batch", "list.txt", "-j", "1"])
+    assert result.exit_code == 1
+    assert re.search(r"shared\.pdf is a symlink to .*private\.pdf, outside the notes repository", result.stderr)
+    assert "1 done" in result.stderr  # the other paper is read as usual
+    decoy.untouched()
+    nothing_leaked(clone, result)
+
+
+def test_a_reading_list_that_is_a_symlink_out_is_refused(clone, decoy):
+    link(clone / "list.txt", decoy.root / "list.txt")
+    refused(run(["batch", "list.txt"]), "list.txt is a symlink", "outside the notes repository")
+    decoy.untouched()
+
+
+def test_a_reading_list_topic_that_leaves_the_repository_fails_that_paper(clone, decoy, paper):
+    (clone / "list.yaml").write_text(f"- source: {paper}\n  topic: ../escape\n", "utf-8")
+    result = run(["batch", "list.yaml"])
+    assert result.exit_code == 1 and "must be a folder inside the notes repository" in result.stderr
+    assert not (clone.parent / "escape").exists()
+    decoy.untouched()
+
+
+# -- templates load only templates ----------------------------------------------------------------
+
+@pytest.mark.parametrize("include", ["{home}/.ssh/id_rsa", "../home/.ssh/id_rsa", "parts/../../home/.bashrc",
+                                     "..\\home\\.bashrc", "C:/Windows/win.ini"])
+def test_a_repository_template_cannot_include_a_file_by_path(include, clone, decoy, paper):
+    name = include.replace("{home}", str(decoy.root))
+    (clone / "mine.md.j2").write_text('{{ front_matter }}\n{% include "' + name.replace("\\", "\\\\") + '" %}\n', "utf-8")
+    _config(clone, "note_template: mine.md.j2")
+    llm = FakeLLM(lambda m: REPLY)
+    refused(run(["read", str(paper)], llm), "may include only templates beside it or the packaged ones")
+    assert llm.history == []  # refused before any model call
+    decoy.untouched()
+
+
+def test_a_template_built_include_name_is_refused_at_render(clone, decoy, paper):
+    (clone / "mine.md.j2").write_text('{% set n = "' + str(decoy.root / ".bashrc") + '" %}{% include n %}\n', "utf-8")
+    _config(clone, "note_template: mine.md.j2")
+    result = run(["read", str(paper)])
+    refused(result, "may include only templates")
+    decoy.untouched()
+    nothing_leaked(clone, result)
+
+
+def test_a_repository_template_includes_its_own_and_the_packaged_templates(clone, decoy, paper):
+    (clone / "templates" / "parts").mkdir(parents=True)
+    (clone / "templates" / "parts" / "head.md.j2").write_text("Filed by the lab.\n", "utf-8")
+    (clone / "footer.md.j2").write_text("(footer of the repository)\n", "utf-8")
+    (clone / "templates" / "mine.md.j2").write_text(
+        '{% include "parts/head.md.j2" %}{% include "notes.md.j2" %}\n{% include "footer.md.j2" %}\n', "utf-8")
+    _config(clone, "note_template: templates/mine.md.j2")
+    result = run(["read", str(paper)])
+    assert result.exit_code == 0, result.output
+    note = (clone / "unsorted" / f"{TITLE}.md").read_text("utf-8")
+    assert "Filed by the lab." in note and "# 1. " in note and "(footer of the repository)" in note
+    decoy.untouched()
+
+
+def test_a_template_symlink_out_of_its_folder_is_refused(clone, decoy, paper):
+    link(clone / "parts" / "key.md.j2", decoy.root / ".ssh" / "id_rsa")
+    (clone / "mine.md.j2").write_text('{% include "parts/key.md.j2" %}\n', "utf-8")
+    _config(clone, "note_template: mine.md.j2")
+    refused(run(["read", str(paper)]), "key.md.j2 is a symlink")
+    decoy.untouched()
+
+
+# -- an untrusted config chooses no endpoint and no file outside ----------------------------------
+
+@pytest.mark.parametrize("line, named", [
+    ("arxiv_api: http://evil.example/api/query", "'arxiv_api' chooses a server"),
+    ("arxiv_pdf: http://evil.example/pdf", "'arxiv_pdf' chooses a server"),
+    ("deployments:\n  - {model: openai/m, api_base: 'http://evil.example/v1'}", "'deployments' chooses a server"),
+    ("model: gguf:models/x.gguf", "names a file on your disk"),
+    ("model: huggingface/https://evil.example/endpoint", "names a URL"),
+    ("note_template: {home}/template.md.j2", "'note_template' names"),
+    ("template: {home}/questions.yaml", "'template' names"),
+    ("template: ../home/questions.yaml", "'template' names"),
+    ("output: {home}/empty", "'output' names"),
+    ("cache_dir: {home}/empty", "'cache_dir' names"),
+])
+def test_an_untrusted_config_may_not_choose_a_server_or_a_file_outside(line, named, clone, decoy, paper):
+    _config(clone, line.replace("{home}", str(decoy.root)))
+    llm = FakeLLM(lambda m: REPLY)
+    refused(run(["read", str(paper)], llm), named, "trusted_repos")
+    assert llm.history == []
+    decoy.untouched()
+
+
+def test_the_same_settings_from_a_trusted_repository_or_the_user_are_taken(clone, decoy, isolated_home):
+    _config(clone, f"arxiv_api: http://127.0.0.1:9/api\nnote_template: {decoy.root}/template.md.j2")
+    user = isolated_home / ".config" / "paper-reader" / "config.yaml"
+    user.parent.mkdir(parents=True)
+    user.write_text(f"trusted_repos: [{clone}]\n", "utf-8")
+    settings = load_settings(cwd=clone)
+    assert settings.arxiv_api == "http://127.0.0.1:9/api"
+    assert settings.note_template == f"{decoy.root}/template.md.j2"
+    user.write_text("arxiv_api: http://127.0.0.1:9/user\n", "utf-8")  # not trusted now, but the user's own setting
+    (clone / "paper-reader.yaml").write_text("model: x\n", "utf-8")
+    assert load_settings(cwd=clone).arxiv_api == "http://127.0.0.1:9/user"
+
+
+def test_an_untrusted_config_may_name_its_own_files(clone):
+    (clone / "mine.md.j2").write_text("{{ front_matter }}", "utf-8")
+    _config(clone, f"note_template: mine.md.j2\ncache_dir: .paper-reader-cache\noutput: .\ntemplate: {clone}/q.yaml")
+    settings = load_settings(cwd=clone)
+    assert (settings.note_template, settings.cache_dir, settings.template) == (
+        "mine.md.j2", ".paper-reader-cache", f"{clone}/q.yaml")
+
+
+# Names, types and defaults that say a setting points somewhere: a URL, a host, a file or folder, a
+# command, or a structure that may carry any of them.
+_POINTS = re.compile(r"url|api|host|base|endpoint|server|deploy|proxy|dir|path|file|folder|template|output|"
+                     r"command|cmd|exec|program|script|hook|plugin|model", re.I)
+
+
+def _points_somewhere(field: dataclasses.Field) -> bool:
+    default = field.default if field.default is not dataclasses.MISSING else None
+    looks = isinstance(default, str) and ("://" in default or default.startswith((".", "/", "~")))
+    structured = str(field.type).split("|")[0].strip() in ("tuple", "list", "dict")
+    return bool(_POINTS.search(field.name)) or looks or structured
+
+
+def unlisted(settings_class) -> list[str]:
+    return [f.name for f in dataclasses.fields(settings_class) if _points_somewhere(f) and f.name not in REPO_GUARDED]
+
+
+def test_every_setting_that_names_a_server_or_a_file_is_on_the_guarded_list():
+    assert unlisted(Settings) == [], ("add these to settings.REPO_GUARDED (endpoint, model, file or pattern) "
+                                      "so an untrusted repository cannot set them")
+    assert set(REPO_GUARDED) <= {f.name for f in dataclasses.fields(Settings)}
+    assert set(REPO_GUARDED.values()) <= {"endpoint", "model", "file", "pattern"}
+
+
+def test_the_guarded_list_check_catches_a_new_url_setting():
+    """What the test above does when someone adds a mirror URL (or a helper command) and forgets the list."""
+    @dataclasses.dataclass(frozen=True)
+    class Later(Settings):
+        semantic_scholar: str = "https://api.semanticscholar.org/graph/v1"
+        pdf_viewer: str = "/usr/bin/evince"
+        retries: int = 3
+
+    assert unlisted(Later) == ["semantic_scholar", "pdf_viewer"]
+
+
+def test_every_guarded_setting_is_refused_from_an_untrusted_config(tmp_path):
+    """Each listed setting, given an outside value, is refused (the list is applied, not only kept)."""
+    outside = {"endpoint": "http://evil.example/x", "model": "gguf:/tmp/x.gguf", "file": "/", "pattern": None}
+    for name, kind in REPO_GUARDED.items():
+        if outside[kind] is None:
+            continue
+        repo = tmp_path / name
+        repo.mkdir()
+        value = "[{model: openai/m, api_base: 'http://evil.example'}]" if name == "deployments" else f"'{outside[kind]}'"
+        (repo / "paper-reader.yaml").write_text(f"{name}: {value}\n", "utf-8")
+        with pytest.raises(ConfigError, match="trusted_repos"):
+            load_settings(cwd=repo)
+
+
+# -- a trusted, ordinary repository works as before -----------------------------------------------
+
+def test_an_ordinary_clone_reads_writes_indexes_and_locks_as_before(clone, decoy, paper):
+    (clone / "LLM").mkdir()
+    (clone / "LLM" / "Other.md").write_text("---\ntitle: Other Paper\n---\n", "utf-8")
+    (clone / "docs").mkdir()
+    (clone / "docs" / "alias").symlink_to("../LLM", target_is_directory=True)  # a symlink that stays inside
+    result = run(["read", str(paper), "--topic", "LLM"])
+    assert result.exit_code == 0, result.output
+    assert (clone / "LLM" / f"{TITLE}.md").is_file()
+    index = (clone / "README.md").read_text("utf-8")
+    assert "Other Paper" in index and TITLE in index
+    assert re.fullmatch(r"\d+\n", (clone / ".paper-reader.lock").read_text())  # a lock it created holds its pid
+    again = run(["read", str(paper), "--topic", "LLM", "--force"])
+    assert again.exit_code == 0, again.output
+    decoy.untouched()
