@@ -15,7 +15,7 @@ import httpx
 
 from paper_reader.errors import FetchError, InputError
 from paper_reader.types import Word
-from paper_reader.files import atomic_write
+from paper_reader.files import atomic_write, read_limited
 from paper_reader.sources.http import (DOWNLOAD_DEADLINE, MAX_DOWNLOAD_BYTES, USER_AGENT, Deadline, _bounded, _client,
                                        _host, _http_error, _network_error, _send, download_pdf, one_line)
 
@@ -243,7 +243,7 @@ def _metadata(entry) -> ArxivMetadata:
 
 def _load_metadata(path: Path) -> ArxivMetadata | None:
     try:
-        return ArxivMetadata(**json.loads(path.read_text("utf-8")))
+        return ArxivMetadata(**json.loads(read_limited(path, MAX_API_BYTES) or b""))  # limited, kept in a repository
     except (OSError, ValueError, TypeError):
         return None  # a miss, or a damaged entry that the next write replaces
 
