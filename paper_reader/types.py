@@ -39,6 +39,10 @@ class Line:
     top: float = 0.0  # top edge, points from the page's top
     page_height: float = 0.0
     cells: tuple[str, ...] = ()  # on page 1's upper part: the line split at wide gaps (author grids)
+    # on page 1's upper part, when the line mixes sizes or baselines: (text, size, baseline from the
+    # page top, index of its cell) per run of characters set alike, so superscript marks can be told
+    # by how they are set
+    runs: tuple[tuple[str, float, float, int], ...] = ()
 
 
 @dataclass

@@ -25,7 +25,7 @@ def read_paper(path: str | Path, use_outline: bool = True, max_pages: int | None
     warnings = _check_garbage(raw)
     lines = clean_lines(raw.lines, raw.page_count)
     _check_text(raw, lines)
-    picked = meta.title_lines(raw.lines)
+    picked = meta.title_lines(raw.lines, raw.metadata)
     title = _title(raw, lines, picked)
     headings, source = find_headings(raw.outline if use_outline else [], lines)
     sections = build_sections(lines, headings)
@@ -116,6 +116,8 @@ def _title(raw: RawPdf, lines: list[Line], picked: list[Line]) -> str:
     """Page 1's title as printed; the info dictionary's only when the page has it but we found none."""
     printed = meta.title_text(picked) if picked else ""
     info = normalize(raw.metadata.get("Title", ""))
+    if printed and _plausible_meta_title(info):
+        printed = meta.with_info_spelling(printed, info)  # agreeing but for a misread word: evidence
     page_one = squash(" ".join(ln.text for ln in raw.lines if ln.page == 1))
     if not printed and _plausible_meta_title(info) and squash(info)[:30] in page_one:
         return info
