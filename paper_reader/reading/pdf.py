@@ -2,11 +2,12 @@
 
 PDFium (pypdfium2) reads the characters: ~10x faster than pypdf and it expands ligature glyphs
 itself. Per-character calls cost ~0.6 µs each, so each line samples a few characters for its font
-rather than asking about every one. Every page is PDFium's unless its text is garbled and pypdf's
-reading of the same page is not: the engines decode fonts differently, and on the shared papers
-each is right where the other fails (PDFium reads the Japanese and CNKI fonts pypdf turns into
-Thaana and Tibetan letters; pypdf keeps the 2 % of characters PDFium drops in one Chinese paper,
-a loss that costs 20x the reading time to avoid, so it is accepted).
+rather than asking about every one. Every page is PDFium's unless its text is garbled, or it is a
+CJK page where PDFium gives no text for some text objects (a font it cannot map); such pages are
+read by pypdf too, and pypdf's reading is kept where it is real text and holds more. The engines
+decode fonts differently, and on the shared papers each is right where the other fails (PDFium
+reads the Japanese and CNKI fonts pypdf turns into Thaana and Tibetan letters; pypdf keeps the
+labels and surnames PDFium drops in the Founder-typeset Chinese journals, at 5-20 pages/s).
 
 Text built from PDFium's per-character API is UTF-16: a character beyond the BMP (the maths
 italic letters of formulas) arrives as a surrogate pair. Lines are combined from those pairs and
