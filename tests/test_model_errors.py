@@ -17,8 +17,8 @@ import pytest
 
 from paper_reader.errors import ModelError
 from paper_reader.models import llm
-from paper_reader.models.llm import MAX_ANSWER_BYTES, MAX_RETRY_AFTER, LiteLLM
-from tests.support.openai_server import OpenAIServer, server_with_env  # noqa: F401 (the `server` fixture)
+from paper_reader.models.llm import MAX_ANSWER_BYTES, MAX_RESPONSE_BYTES, MAX_RETRY_AFTER, LiteLLM
+from tests.support.openai_server import ENDLESS, OpenAIServer, server_with_env  # noqa: F401 (the `server` fixture)
 from tests.support.pdfgen import sample_paper
 
 MODEL = "openai/test-model"
@@ -131,23 +131,62 @@ def _huge(messages):
     return "- **Point**: We propose a simple method for testing readers of papers (§1, p. 1)."
 
 
-def test_a_50_mb_answer_is_cut_saying_so_and_the_rest_of_the_note_is_kept(tmp_path, monkeypatch):
+def _read_with(tmp_path, monkeypatch, srv, out="out"):
     from typer.testing import CliRunner
 
     from paper_reader.cli.common import app
 
     pdf = sample_paper(tmp_path / "paper.pdf")
-    with OpenAIServer(reply=_huge) as srv:
-        monkeypatch.setenv("OPENAI_API_BASE", srv.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-        result = CliRunner().invoke(app, ["read", str(pdf), "-m", MODEL, "-o", str(tmp_path / "out")])
+    monkeypatch.setenv("OPENAI_API_BASE", srv.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("PAPER_READER_CACHE_DIR", str(tmp_path / "cache"))
+    result = CliRunner().invoke(app, ["read", str(pdf), "-m", MODEL, "-o", str(tmp_path / out)])
     assert result.exit_code == 0, result.output
-    note = next((tmp_path / "out").glob("*.md")).read_text("utf-8")
-    assert len(note.encode("utf-8")) < 4 * MAX_ANSWER_BYTES
-    assert re.search(r"sent an answer of 4\d\.\d MB, over the 64 kB paper-reader keeps of one answer", note)
+    return next((tmp_path / out).glob("*.md")).read_text("utf-8"), result
+
+
+def _one_answer(note: str) -> None:
     assert len(re.findall(r"^# \d+\. ", note, re.M)) == 10  # every other answer is there
     assert note.count("We propose a simple method") >= 5
-    assert "Warning:" in result.stderr and "over the 64 kB" in result.stderr  # and the user is told at once
+
+
+def test_a_50_mb_answer_is_stopped_at_4_mb_saying_so_and_the_rest_of_the_note_is_kept(tmp_path, monkeypatch):
+    with OpenAIServer(reply=_huge) as srv:
+        note, result = _read_with(tmp_path, monkeypatch, srv)
+    assert len(note.encode("utf-8")) < 4 * MAX_ANSWER_BYTES
+    assert re.search(r"sent more than 4 MB for one answer \(the server announced 4\d\.\d MB\)", note)
+    _one_answer(note)
+    assert "Warning:" in result.stderr and "more than 4 MB" in result.stderr  # and the user is told at once
+
+
+def test_an_answer_that_never_ends_is_stopped_while_it_downloads_and_asked_again_next_time(tmp_path, monkeypatch):
+    """No Content-Length, a body that goes on: the download stops at the cap, not at the deadline
+    or the end of memory; the stand-in is not cached, so the next run asks again."""
+    def endless(messages):
+        return ENDLESS if "limitations" in messages[-1]["content"].split("Question:")[-1][:200] else _huge(messages)
+
+    with OpenAIServer(reply=endless) as srv:
+        note, result = _read_with(tmp_path, monkeypatch, srv)
+        assert MAX_RESPONSE_BYTES <= srv.endless_sent < MAX_RESPONSE_BYTES + 16 * 2**20  # socket buffers aside
+        assert "sent more than 4 MB for one answer (more than 4 MB arrived)" in note
+        _one_answer(note)
+        asked = len(srv.requests)
+        _read_with(tmp_path, monkeypatch, srv, out="again")
+        assert len(srv.requests) == asked + 1  # only the stopped answer is asked again
+
+
+def test_a_1_mb_answer_is_cut_at_64_kb_saying_so(tmp_path, monkeypatch):
+    def big(messages):
+        prompt = messages[-1]["content"]
+        if "limitations" in prompt.split("Question:")[-1][:200]:
+            return ("The limitation is stated here again and again. " * 20 + "\n") * 1000  # ~1 MB
+        return _huge(messages)
+
+    with OpenAIServer(reply=big) as srv:
+        note, result = _read_with(tmp_path, monkeypatch, srv)
+    assert len(note.encode("utf-8")) < 4 * MAX_ANSWER_BYTES
+    assert re.search(r"sent an answer of 0\.9 MB, over the 64 kB paper-reader keeps of one answer", note)
+    _one_answer(note)
 
 
 def test_an_answer_under_the_cap_is_untouched(server):

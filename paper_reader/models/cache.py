@@ -109,7 +109,8 @@ class CachedLLM(Wrapper):
         except (OSError, ValueError, TypeError):
             pass  # a miss, or a damaged entry that the next write replaces
         result = self.inner.complete(messages, max_tokens)
-        self._store(path, result)
+        if not result.failed:  # a re-run asks again
+            self._store(path, result)
         return result
 
     def _store(self, path: Path, result: Completion) -> None:

@@ -73,6 +73,7 @@ class Completion:
     cost: float = 0.0
     cached: bool = False
     cached_tokens: int = 0  # of input_tokens, read from the provider's prompt cache
+    failed: bool = False  # the text says why there is no answer: shown in the note, never cached
 
 
 class LLM(Protocol):
@@ -122,7 +123,51 @@ def _litellm():
     from paper_reader.models.embedded import register
 
     register(litellm)  # once per process: litellm keeps its providers process-wide
+    if litellm.client_session is None:
+        litellm.client_session = _bounded_client()
     return litellm
+
+
+MAX_RESPONSE_BYTES = 4 * 2**20  # one response's body as sent (JSON: an escaped answer is up to 6x its text)
+
+
+class AnswerTooLarge(Exception):
+    """A model server sent more than MAX_RESPONSE_BYTES for one answer: the download was stopped there."""
+
+
+def _bounded_client():
+    """The HTTP client litellm's OpenAI-compatible calls go through (where a self-hosted model server,
+    vLLM, llama.cpp's server, Ollama, answers): litellm's own defaults, and a response hook that stops
+    reading a body past MAX_RESPONSE_BYTES while it downloads, so a runaway server costs 4 MB, not
+    memory. A hook, not a transport: a transport passed to httpx turns its proxy settings off."""
+    import httpx
+    from litellm.llms.custom_httpx.http_handler import get_ssl_configuration, http2_enabled
+
+    class Bounded(httpx.SyncByteStream):
+        """A response body that raises AnswerTooLarge once more than MAX_RESPONSE_BYTES have arrived."""
+
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __iter__(self):
+            seen = 0
+            for chunk in self.inner:
+                seen += len(chunk)
+                if seen > MAX_RESPONSE_BYTES:
+                    raise AnswerTooLarge(f"more than {MAX_RESPONSE_BYTES // 2**20} MB arrived")
+                yield chunk
+
+        def close(self) -> None:
+            self.inner.close()
+
+    def bound(response) -> None:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+            raise AnswerTooLarge(f"the server announced {int(declared) / 2**20:.1f} MB")
+        response.stream = Bounded(response.stream)
+
+    return httpx.Client(verify=get_ssl_configuration(), follow_redirects=True, http2=http2_enabled(),
+                        event_hooks={"response": [bound]})
 
 
 class LiteLLM:
@@ -220,6 +265,8 @@ class LiteLLM:
             except ModelError:
                 raise
             except Exception as exc:
+                if isinstance(root_cause(exc), AnswerTooLarge):  # retrying would download it again
+                    return _too_large(self.name, root_cause(exc))
                 if own_fault(exc):  # this program's own fault: the same call would fail the same way
                     log.info("%s: the model call failed in paper-reader's own code", self.name, exc_info=exc)
                     raise ModelError(_local_message(self.name, exc)) from exc
@@ -423,6 +470,14 @@ def _bounded_answer(name: str, text: str) -> str:
             f"of one answer: only its first {limit} were kept")
     _warn(f"{said}; the rest of the note is as usual.")
     return kept.rstrip() + f"\n\n*({said}.)*"
+
+
+def _too_large(name: str, exc: AnswerTooLarge) -> Completion:
+    """An answer whose download was stopped: this question says so, the rest of the note is as usual."""
+    said = (f"{name} sent more than {MAX_RESPONSE_BYTES // 2**20} MB for one answer ({exc}); paper-reader "
+            "stopped the download and kept nothing of it")
+    _warn(f"{said}; the rest of the note is as usual.")
+    return Completion(text=f"*({said}.)*", failed=True)
 
 
 def _local_message(name: str, exc: BaseException) -> str:

@@ -36,11 +36,14 @@ def grounded_reply(messages: list[dict]) -> str:
     return "\n".join(f"- **Point {i + 1}**: {text} {cite}" for i, (cite, text) in enumerate(evidence[:3]))
 
 
+ENDLESS = "\0endless"  # a reply that makes the server misbehave "endless" for that request
+
+
 class OpenAIServer(LoopbackServer):
     """Run with `with OpenAIServer() as server:`; `server.base_url` ends in /v1."""
 
     # what a misbehaving server does, by name (see _misbehave)
-    KINDS = ("429", "500", "reset", "timeout", "truncated", "empty", "malformed")
+    KINDS = ("429", "500", "reset", "timeout", "truncated", "empty", "malformed", "endless")
 
     def __init__(self, reply: Callable[[list[dict]], str] = grounded_reply, latency: float = 0.0,
                  fault_rate: float = 0.0, fault: Fault | str | None = None, seed: int = 0,
@@ -56,6 +59,7 @@ class OpenAIServer(LoopbackServer):
         self.requests: list[dict] = []
         self.answered: list[dict] = []  # requests that got a good answer
         self.headers: list[dict] = []
+        self.endless_sent = 0  # bytes an "endless" answer got out before the client hung up
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._listen()
@@ -91,6 +95,8 @@ class OpenAIServer(LoopbackServer):
                 if fault:
                     return self._send(*fault)
                 text = server.reply(payload.get("messages", []))
+                if text == ENDLESS:
+                    return self._misbehave("endless")
                 prompt_tokens = sum(len(m.get("content", "")) for m in payload.get("messages", [])) // 4
                 body = {
                     "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
@@ -125,6 +131,21 @@ class OpenAIServer(LoopbackServer):
                     self.end_headers()
                     self.wfile.write(data)
                     self.close_connection = True
+                    return None
+                if kind == "endless":  # no Content-Length, an answer that never ends (100 MB at most)
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.close_connection = True
+                    chunk = b"a" * 65536
+                    try:
+                        self.wfile.write(b'{"id": "x", "object": "chat.completion", "choices": [{"message": {"content": "')
+                        while server.endless_sent < 100 * 2**20:
+                            self.wfile.write(chunk)
+                            server.endless_sent += len(chunk)
+                    except OSError:  # the client stopped reading and hung up
+                        pass
                     return None
                 if kind == "empty":
                     body = {"id": "x", "object": "chat.completion", "created": 0, "model": "test",
