@@ -200,6 +200,14 @@ def _trusted(repo: Path, user_data: dict) -> bool:
     return any(Path(str(p)).expanduser().resolve() == folder for p in listed)
 
 
+def trusted_repository(root: str | Path) -> bool:
+    """Whether the user vouched for the notes repository at `root` (its folder in the user config's
+    trusted_repos, or PAPER_READER_TRUST_REPO=1): its config, and its git's, may then run as written."""
+    user = user_config_path()
+    data = _read_yaml(user) if user.is_file() else {}
+    return _trusted(Path(root) / REPO_CONFIG, data if isinstance(data, dict) else {})
+
+
 def _deployments(value, where: str) -> tuple:
     """A list of litellm parameter mappings, each naming at least its model."""
     if not isinstance(value, list) or not all(isinstance(d, dict) and d.get("model") for d in value):

@@ -413,6 +413,68 @@ def test_every_guarded_setting_is_refused_from_an_untrusted_config(tmp_path):
             load_settings(cwd=repo)
 
 
+# -- a copied .git runs nothing ------------------------------------------------------------------
+
+def _git_clone(clone: Path, tmp_path: Path, monkeypatch) -> Path:
+    """The clone as an archive or a copy leaves it: its .git, hooks and local config included. Each
+    program the repository names writes a marker (outside the decoy) when git runs it."""
+    import subprocess
+
+    for k, v in {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@e.x", "GIT_COMMITTER_NAME": "T",
+                 "GIT_COMMITTER_EMAIL": "t@e.x"}.items():
+        monkeypatch.setenv(k, v)
+    subprocess.run(["git", "init", "-q", str(clone)], check=True)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    for name in ("pre-commit", "commit-msg", "post-commit", "fsmonitor", "gpg"):
+        script = clone / ".git" / "hooks" / name
+        script.write_text(f"#!/bin/sh\ntouch {marks}/{name}\nexit 0\n", "utf-8")
+        script.chmod(0o755)
+    for key, value in {"core.fsmonitor": str(clone / ".git" / "hooks" / "fsmonitor"), "commit.gpgSign": "true",
+                       "gpg.program": str(clone / ".git" / "hooks" / "gpg")}.items():
+        subprocess.run(["git", "-C", str(clone), "config", "--local", key, value], check=True)
+    return marks
+
+
+def test_a_copied_git_folder_runs_no_hook_fsmonitor_or_signing_program(clone, decoy, paper, tmp_path, monkeypatch):
+    import subprocess
+
+    marks = _git_clone(clone, tmp_path, monkeypatch)
+    result = run(["read", str(paper), "--commit"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in marks.iterdir()) == []
+    log = subprocess.run(["git", "-C", str(clone), "log", "--format=%s"], capture_output=True, text=True).stdout
+    assert log.startswith(f"notes: add {TITLE}")
+    decoy.untouched()
+
+
+def test_a_copied_git_config_with_a_content_filter_is_refused(clone, decoy, paper, tmp_path, monkeypatch):
+    import subprocess
+
+    marks = _git_clone(clone, tmp_path, monkeypatch)
+    (clone / ".gitattributes").write_text("* filter=run\n", "utf-8")
+    subprocess.run(["git", "-C", str(clone), "config", "--local", "filter.run.clean", f"touch {marks}/filter; cat"],
+                   check=True)
+    llm = FakeLLM(lambda m: REPLY)
+    refused(run(["read", str(paper), "--commit"], llm), "filter.run.clean", "trusted_repos")
+    assert llm.history == []  # before any model call
+    assert list(marks.iterdir()) == []
+    decoy.untouched()
+
+
+def test_a_trusted_repositorys_git_runs_its_hooks_as_before(clone, paper, tmp_path, monkeypatch):
+    marks = _git_clone(clone, tmp_path, monkeypatch)
+    subprocess_config = ["git", "-C", str(clone), "config", "--local", "--unset"]
+    import subprocess
+
+    for key in ("commit.gpgSign", "core.fsmonitor"):
+        subprocess.run([*subprocess_config, key], check=True)
+    monkeypatch.setenv("PAPER_READER_TRUST_REPO", "1")
+    result = run(["read", str(paper), "--commit"])
+    assert result.exit_code == 0, result.output
+    assert {"pre-commit", "commit-msg", "post-commit"} <= {p.name for p in marks.iterdir()}
+
+
 # -- a trusted, ordinary repository works as before -----------------------------------------------
 
 def test_an_ordinary_clone_reads_writes_indexes_and_locks_as_before(clone, decoy, paper):

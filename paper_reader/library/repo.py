@@ -143,9 +143,35 @@ def _git_init(root: Path) -> bool:
     return True
 
 
+# What a repository's own git config (an archive or a copy carries .git/config and .git/hooks; a
+# clone does not) could make git run on `add`, `diff` or `commit`. In a repository the user has not
+# trusted, hooks, the fsmonitor and commit signing are turned off for paper-reader's git calls, and
+# content filters (run by `git add` on every file) are refused; a trusted one runs as configured.
+UNTRUSTED_GIT = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "commit.gpgSign=false")
+_FILTER = re.compile(r"^filter\..+\.(clean|smudge|process)$", re.I)
+
+
+def _git_guard(root: Path) -> tuple[str, ...]:
+    """The options paper-reader's git calls in `root` get: none when the user trusts it."""
+    from paper_reader.settings import TRUST_ENV, trusted_repository, user_config_path
+
+    if trusted_repository(root):
+        return ()
+    cmd = ["git", "-C", str(root), "config", "--local", "--includes", "--list", "--name-only"]
+    names = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", errors="replace").stdout
+    filters = sorted({n for n in names.split() if _FILTER.match(n)})
+    if filters:
+        raise RepoError(f"{root}/.git/config sets {', '.join(filters)}: git would run that program on every "
+                        f"file paper-reader commits. Remove it, or trust the repository ('trusted_repos:' in "
+                        f"{user_config_path()}, or {TRUST_ENV}=1 for one run).")
+    return UNTRUSTED_GIT
+
+
 def _git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run git in root; literal pathspecs (a title may hold [ or *), no guessed identity."""
-    cmd = ["git", "-C", str(root), "--literal-pathspecs", "-c", "user.useConfigOnly=true", *args]
+    """Run git in root; literal pathspecs (a title may hold [ or *), no guessed identity, and in an
+    untrusted repository nothing its own git config names is run (_git_guard)."""
+    guard = _git_guard(root) if args[0] in ("add", "commit", "diff", "status") else ()
+    cmd = ["git", "-C", str(root), "--literal-pathspecs", "-c", "user.useConfigOnly=true", *guard, *args]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", errors="replace")
     except FileNotFoundError as exc:
@@ -158,11 +184,13 @@ def _git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProc
 
 
 def check_can_commit(root: Path) -> None:
-    """Raise before any model call if committing would fail: not a repository, or no git identity."""
+    """Raise before any model call if committing would fail: not a repository, a filter of an untrusted
+    repository's own git config, or no git identity."""
     root = Path(root)
     inside = _git(root, "rev-parse", "--is-inside-work-tree", check=False)
     if inside.returncode or inside.stdout.strip() != "true":
         raise RepoError(f"{root} is not a git repository: run `git init` or `paper-reader init`.")
+    _git_guard(root)  # a content filter its own config names is refused now, not after the model calls
     idents = ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT")
     if any(_git(root, "var", name, check=False).returncode for name in idents):
         raise RepoError('git has no user identity: run git config --global user.name "Your Name" '
@@ -177,7 +205,8 @@ def commit_files(root: Path, paths: list[Path], message: str) -> str | None:
     if not specs:
         return None
     _git(root, "add", "--", *specs)
-    if _git(root, "diff", "--cached", "--quiet", "--", *specs, check=False).returncode == 0:
+    if _git(root, "diff", "--cached", "--quiet", "--no-ext-diff", "--no-textconv", "--", *specs,
+            check=False).returncode == 0:
         return None
     _git(root, "commit", "-q", "-m", message, "--", *specs)  # with paths: only these, not the whole index
     return _git(root, "rev-parse", "HEAD").stdout.strip()
