@@ -462,6 +462,28 @@ def test_a_copied_git_config_with_a_content_filter_is_refused(clone, decoy, pape
     decoy.untouched()
 
 
+@pytest.mark.parametrize("how", ["symlink", "gitdir-file"])
+def test_a_git_folder_that_leads_outside_is_refused(how, clone, decoy, paper, tmp_path, monkeypatch):
+    """A commit writes objects and refs where .git leads: never into someone else's repository."""
+    import subprocess
+
+    for k, v in {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@e.x", "GIT_COMMITTER_NAME": "T",
+                 "GIT_COMMITTER_EMAIL": "t@e.x"}.items():
+        monkeypatch.setenv(k, v)
+    other = tmp_path / "other"
+    subprocess.run(["git", "init", "-q", str(other)], check=True)
+    before = sorted(str(p.relative_to(other)) for p in other.rglob("*"))
+    if how == "symlink":
+        link(clone / ".git", other / ".git")
+    else:
+        (clone / ".git").write_text(f"gitdir: {other / '.git'}\n", "utf-8")
+    llm = FakeLLM(lambda m: REPLY)
+    refused(run(["read", str(paper), "--commit"], llm), ".git leads outside the notes repository")
+    assert llm.history == []
+    assert sorted(str(p.relative_to(other)) for p in other.rglob("*")) == before
+    decoy.untouched()
+
+
 def test_a_trusted_repositorys_git_runs_its_hooks_as_before(clone, paper, tmp_path, monkeypatch):
     marks = _git_clone(clone, tmp_path, monkeypatch)
     subprocess_config = ["git", "-C", str(clone), "config", "--local", "--unset"]

@@ -157,13 +157,20 @@ def _git_guard(root: Path) -> tuple[str, ...]:
 
     if trusted_repository(root):
         return ()
+    how = f"trust the repository ('trusted_repos:' in {user_config_path()}, or {TRUST_ENV}=1 for one run)"
+    if os.path.lexists(os.path.join(root, ".git")):  # its own git folder (a folder, a link or a gitdir: file)
+        found = subprocess.run(["git", "-C", str(root), "rev-parse", "--absolute-git-dir"], capture_output=True,
+                               text=True, encoding="utf-8", errors="replace").stdout.strip()
+        real_root = os.path.realpath(root)
+        if found and os.path.commonpath([os.path.realpath(found), real_root]) != real_root:
+            raise RepoError(f"{root}/.git leads outside the notes repository (to {os.path.realpath(found)}): a "
+                            f"commit would write there. Replace it with the repository's own .git, or {how}.")
     cmd = ["git", "-C", str(root), "config", "--local", "--includes", "--list", "--name-only"]
     names = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", errors="replace").stdout
     filters = sorted({n for n in names.split() if _FILTER.match(n)})
     if filters:
         raise RepoError(f"{root}/.git/config sets {', '.join(filters)}: git would run that program on every "
-                        f"file paper-reader commits. Remove it, or trust the repository ('trusted_repos:' in "
-                        f"{user_config_path()}, or {TRUST_ENV}=1 for one run).")
+                        f"file paper-reader commits. Remove it, or {how}.")
     return UNTRUSTED_GIT
 
 
