@@ -262,6 +262,15 @@ def test_a_reading_list_entry_that_is_a_symlink_out_is_refused(clone, decoy, pap
     nothing_leaked(clone, result)
 
 
+def test_asking_about_a_note_that_is_a_symlink_out_is_refused(clone, decoy):
+    link(clone / "unsorted" / "Shared.md", decoy.root / "notes" / "secret.md")
+    llm = FakeLLM(lambda m: REPLY)
+    refused(run(["ask", "unsorted/Shared.md", "What is the method?"], llm), "Shared.md is a symlink",
+            "outside the notes repository")
+    assert llm.history == []
+    decoy.untouched()
+
+
 def test_a_reading_list_that_is_a_symlink_out_is_refused(clone, decoy):
     link(clone / "list.txt", decoy.root / "list.txt")
     refused(run(["batch", "list.txt"]), "list.txt is a symlink", "outside the notes repository")
@@ -415,14 +424,18 @@ def test_every_guarded_setting_is_refused_from_an_untrusted_config(tmp_path):
 
 # -- a copied .git runs nothing ------------------------------------------------------------------
 
+def _git_identity(monkeypatch) -> None:
+    for k, v in {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@e.x", "GIT_COMMITTER_NAME": "T",
+                 "GIT_COMMITTER_EMAIL": "t@e.x"}.items():
+        monkeypatch.setenv(k, v)
+
+
 def _git_clone(clone: Path, tmp_path: Path, monkeypatch) -> Path:
     """The clone as an archive or a copy leaves it: its .git, hooks and local config included. Each
     program the repository names writes a marker (outside the decoy) when git runs it."""
     import subprocess
 
-    for k, v in {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@e.x", "GIT_COMMITTER_NAME": "T",
-                 "GIT_COMMITTER_EMAIL": "t@e.x"}.items():
-        monkeypatch.setenv(k, v)
+    _git_identity(monkeypatch)
     subprocess.run(["git", "init", "-q", str(clone)], check=True)
     marks = tmp_path / "marks"
     marks.mkdir()
@@ -467,9 +480,7 @@ def test_a_git_folder_that_leads_outside_is_refused(how, clone, decoy, paper, tm
     """A commit writes objects and refs where .git leads: never into someone else's repository."""
     import subprocess
 
-    for k, v in {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@e.x", "GIT_COMMITTER_NAME": "T",
-                 "GIT_COMMITTER_EMAIL": "t@e.x"}.items():
-        monkeypatch.setenv(k, v)
+    _git_identity(monkeypatch)
     other = tmp_path / "other"
     subprocess.run(["git", "init", "-q", str(other)], check=True)
     before = sorted(str(p.relative_to(other)) for p in other.rglob("*"))
@@ -485,12 +496,11 @@ def test_a_git_folder_that_leads_outside_is_refused(how, clone, decoy, paper, tm
 
 
 def test_a_trusted_repositorys_git_runs_its_hooks_as_before(clone, paper, tmp_path, monkeypatch):
-    marks = _git_clone(clone, tmp_path, monkeypatch)
-    subprocess_config = ["git", "-C", str(clone), "config", "--local", "--unset"]
     import subprocess
 
-    for key in ("commit.gpgSign", "core.fsmonitor"):
-        subprocess.run([*subprocess_config, key], check=True)
+    marks = _git_clone(clone, tmp_path, monkeypatch)
+    for key in ("commit.gpgSign", "core.fsmonitor"):  # the test's own gpg and fsmonitor are not real ones
+        subprocess.run(["git", "-C", str(clone), "config", "--local", "--unset", key], check=True)
     monkeypatch.setenv("PAPER_READER_TRUST_REPO", "1")
     result = run(["read", str(paper), "--commit"])
     assert result.exit_code == 0, result.output

@@ -39,6 +39,9 @@ def sections(
     with _errors():
         settings = load_settings({"lookup": True if lookup else None})
         if no_outline and parse_source(paper).kind == "path" and not lookup:
+            from paper_reader.library.store import check
+
+            check(paper)  # a PDF in a notes repository that a symlink leads out of, as open_paper refuses it
             doc = read_paper(paper, use_outline=False, max_pages=settings.max_pages)
         else:
             doc = open_paper(paper, settings)
