@@ -63,6 +63,7 @@ class Settings:
 #   model:    a model string, fine unless it names a URL (an endpoint) or a file (gguf:) - refused then
 #   file:     a file or folder, as it will be opened (relative to the working folder) - only inside
 #   pattern:  a path inside the repository by construction (note_relpath refuses '..' and absolute)
+#   bound:    a limit that keeps a run from hanging or filling the disk - may be tightened, not loosened
 REPO_GUARDED: dict[str, str] = {
     "arxiv_api": "endpoint",
     "arxiv_pdf": "endpoint",
@@ -73,7 +74,13 @@ REPO_GUARDED: dict[str, str] = {
     "output": "file",
     "cache_dir": "file",
     "notes_path": "pattern",
+    "timeout": "bound",
+    "download_deadline": "bound",
+    "max_download_mb": "bound",
+    "max_pages": "bound",
+    "arxiv_interval": "bound",  # seconds between requests: lower is looser
 }
+_LOWER_IS_LOOSER = {"arxiv_interval"}
 
 _TYPES = {f.name: f.type for f in fields(Settings)}
 
@@ -180,6 +187,13 @@ def _refuse_untrusted(values: dict, path: Path, cwd: Path) -> None:
         if kind == "model" and "://" in str(value):
             raise ConfigError(f"Config {path}: the model names a URL; a notes repository's config may not "
                               f"choose where your API keys go. {how}")
+        if kind == "bound" and isinstance(value, (int, float)):
+            default = getattr(Settings(), name)
+            looser = value < default if name in _LOWER_IS_LOOSER else value > default
+            if looser:
+                raise ConfigError(f"Config {path}: '{name}: {value}' loosens a limit (paper-reader's is {default}); "
+                                  f"a notes repository's config may tighten limits, not loosen them, unless trusted. "
+                                  f"Set it in your own config or with a flag, or trust the repository: {how}")
         if kind == "file" and not (name == "output" and str(value) == "-"):
             try:
                 within(path.parent, cwd / str(value))

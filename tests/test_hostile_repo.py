@@ -343,6 +343,11 @@ def test_a_template_symlink_out_of_its_folder_is_refused(clone, decoy, paper):
     ("template: ../home/questions.yaml", "'template' names"),
     ("output: {home}/empty", "'output' names"),
     ("cache_dir: {home}/empty", "'cache_dir' names"),
+    ("max_download_mb: 100000", "loosens a limit"),
+    ("download_deadline: 1e9", "loosens a limit"),
+    ("timeout: 86400", "loosens a limit"),
+    ("max_pages: 100000", "loosens a limit"),
+    ("arxiv_interval: 0", "loosens a limit"),
 ])
 def test_an_untrusted_config_may_not_choose_a_server_or_a_file_outside(line, named, clone, decoy, paper):
     _config(clone, line.replace("{home}", str(decoy.root)))
@@ -363,6 +368,13 @@ def test_the_same_settings_from_a_trusted_repository_or_the_user_are_taken(clone
     user.write_text("arxiv_api: http://127.0.0.1:9/user\n", "utf-8")  # not trusted now, but the user's own setting
     (clone / "paper-reader.yaml").write_text("model: x\n", "utf-8")
     assert load_settings(cwd=clone).arxiv_api == "http://127.0.0.1:9/user"
+
+
+def test_an_untrusted_config_may_tighten_limits(clone):
+    _config(clone, "max_download_mb: 50\ndownload_deadline: 60\ntimeout: 120\nmax_pages: 200\narxiv_interval: 5")
+    settings = load_settings(cwd=clone)
+    assert (settings.max_download_mb, settings.download_deadline, settings.timeout, settings.max_pages,
+            settings.arxiv_interval) == (50, 60, 120, 200, 5)
 
 
 def test_an_untrusted_config_may_name_its_own_files(clone):
@@ -394,7 +406,7 @@ def test_every_setting_that_names_a_server_or_a_file_is_on_the_guarded_list():
     assert unlisted(Settings) == [], ("add these to settings.REPO_GUARDED (endpoint, model, file or pattern) "
                                       "so an untrusted repository cannot set them")
     assert set(REPO_GUARDED) <= {f.name for f in dataclasses.fields(Settings)}
-    assert set(REPO_GUARDED.values()) <= {"endpoint", "model", "file", "pattern"}
+    assert set(REPO_GUARDED.values()) <= {"endpoint", "model", "file", "pattern", "bound"}
 
 
 def test_the_guarded_list_check_catches_a_new_url_setting():
@@ -409,14 +421,16 @@ def test_the_guarded_list_check_catches_a_new_url_setting():
 
 
 def test_every_guarded_setting_is_refused_from_an_untrusted_config(tmp_path):
-    """Each listed setting, given an outside value, is refused (the list is applied, not only kept)."""
-    outside = {"endpoint": "http://evil.example/x", "model": "gguf:/tmp/x.gguf", "file": "/", "pattern": None}
+    """Each listed setting, given an outside (or loosened) value, is refused (the list is applied, not only kept)."""
+    outside = {"endpoint": "'http://evil.example/x'", "model": "'gguf:/tmp/x.gguf'", "file": "'/'", "pattern": None}
     for name, kind in REPO_GUARDED.items():
+        if kind == "bound":
+            outside[kind] = "0" if name == "arxiv_interval" else str(getattr(Settings(), name) * 1000)
         if outside[kind] is None:
             continue
         repo = tmp_path / name
         repo.mkdir()
-        value = "[{model: openai/m, api_base: 'http://evil.example'}]" if name == "deployments" else f"'{outside[kind]}'"
+        value = "[{model: openai/m, api_base: 'http://evil.example'}]" if name == "deployments" else outside[kind]
         (repo / "paper-reader.yaml").write_text(f"{name}: {value}\n", "utf-8")
         with pytest.raises(ConfigError, match="trusted_repos"):
             load_settings(cwd=repo)
