@@ -171,8 +171,7 @@ def _refuse_untrusted(values: dict, path: Path, cwd: Path) -> None:
     """
     from paper_reader.library.store import RepoError, within
 
-    how = (f"Trust this repository by adding its folder to 'trusted_repos:' in {user_config_path()} "
-           f"(or set {TRUST_ENV}=1 for one run).")
+    how = f"Trust this repository: {how_to_trust()}."
     for name, value in values.items():
         kind = REPO_GUARDED.get(name)
         if kind is None or value in (None, "", ()):
@@ -212,6 +211,11 @@ def _trusted(repo: Path, user_data: dict) -> bool:
         raise ConfigError(f"Config {user_config_path()}: 'trusted_repos' must be a list of folders.")
     folder = repo.parent.resolve()
     return any(Path(str(p)).expanduser().resolve() == folder for p in listed)
+
+
+def how_to_trust() -> str:
+    """What an error about an untrusted repository tells the user to do."""
+    return f"add its folder to 'trusted_repos:' in {user_config_path()} (or set {TRUST_ENV}=1 for one run)"
 
 
 def trusted_repository(root: str | Path) -> bool:

@@ -475,17 +475,37 @@ def test_a_copied_git_folder_runs_no_hook_fsmonitor_or_signing_program(clone, de
     decoy.untouched()
 
 
-def test_a_copied_git_config_with_a_content_filter_is_refused(clone, decoy, paper, tmp_path, monkeypatch):
+@pytest.mark.parametrize("how", ["plain", "odd-name", "worktree-config", "included"])
+def test_a_copied_git_config_with_a_content_filter_is_refused(how, clone, decoy, paper, tmp_path, monkeypatch):
     import subprocess
 
     marks = _git_clone(clone, tmp_path, monkeypatch)
-    (clone / ".gitattributes").write_text("* filter=run\n", "utf-8")
-    subprocess.run(["git", "-C", str(clone), "config", "--local", "filter.run.clean", f"touch {marks}/filter; cat"],
-                   check=True)
+    name = "a\x1fb" if how == "odd-name" else "run"  # a name str.split() would cut in two
+    (clone / ".gitattributes").write_text(f"* filter={name}\n", "utf-8")
+    config = ["git", "-C", str(clone), "config"]
+    if how == "worktree-config":
+        subprocess.run([*config, "core.repositoryformatversion", "1"], check=True)
+        subprocess.run([*config, "extensions.worktreeConfig", "true"], check=True)
+        config.append("--worktree")
+    elif how == "included":
+        (clone / "extra.cfg").write_text(f'[filter "{name}"]\n\tclean = touch {marks}/filter; cat\n', "utf-8")
+        subprocess.run([*config, "include.path", str(clone / "extra.cfg")], check=True)
+    if how != "included":
+        subprocess.run([*config, f"filter.{name}.clean", f"touch {marks}/filter; cat"], check=True)
     llm = FakeLLM(lambda m: REPLY)
-    refused(run(["read", str(paper), "--commit"], llm), "filter.run.clean", "trusted_repos")
+    refused(run(["read", str(paper), "--commit"], llm), f"filter.{name}.clean".replace("\x1f", "\\x1f"),
+            "trusted_repos")
     assert llm.history == []  # before any model call
     assert list(marks.iterdir()) == []
+    decoy.untouched()
+
+
+def test_init_does_not_make_a_git_repository_where_a_symlinked_git_leads(tmp_path, decoy, monkeypatch):
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    folder = tmp_path / "clone"
+    link(folder / ".git", decoy.root / "empty")
+    refused(runner.invoke(app, ["init", str(folder)]), ".git leads outside the notes repository")
+    assert sorted(p.name for p in folder.iterdir()) == [".git"]  # refused before anything was written
     decoy.untouched()
 
 

@@ -103,6 +103,7 @@ def init_repo(path: Path, *, model: str | None = None, lang: str = "en") -> list
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RepoError(f"Cannot create {root}: {exc.strerror or exc}. Choose another folder.") from exc
+    _untrusted_git_dir_inside(root)  # `git init` in a .git that leads out would write a repository there
     written = []
     if read_file(root / REPO_CONFIG, root) is None:
         written.append(write_file(root / REPO_CONFIG, _config_text(model or EMBEDDED_MODEL, lang), root))
@@ -153,25 +154,43 @@ _FILTER = re.compile(r"^filter\..+\.(clean|smudge|process)$", re.I)
 
 def _git_guard(root: Path) -> tuple[str, ...]:
     """The options paper-reader's git calls in `root` get: none when the user trusts it."""
-    from paper_reader.settings import TRUST_ENV, trusted_repository, user_config_path
+    from paper_reader.settings import how_to_trust, trusted_repository
 
     if trusted_repository(root):
         return ()
-    how = f"trust the repository ('trusted_repos:' in {user_config_path()}, or {TRUST_ENV}=1 for one run)"
-    if os.path.lexists(os.path.join(root, ".git")):  # its own git folder (a folder, a link or a gitdir: file)
-        found = subprocess.run(["git", "-C", str(root), "rev-parse", "--absolute-git-dir"], capture_output=True,
-                               text=True, encoding="utf-8", errors="replace").stdout.strip()
-        real_root = os.path.realpath(root)
-        if found and os.path.commonpath([os.path.realpath(found), real_root]) != real_root:
-            raise RepoError(f"{root}/.git leads outside the notes repository (to {os.path.realpath(found)}): a "
-                            f"commit would write there. Replace it with the repository's own .git, or {how}.")
-    cmd = ["git", "-C", str(root), "config", "--local", "--includes", "--list", "--name-only"]
-    names = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", errors="replace").stdout
-    filters = sorted({n for n in names.split() if _FILTER.match(n)})
+    how = f"trust the repository: {how_to_trust()}"
+    _git_dir_inside(root, how)
+    cmd = ["git", "-C", str(root), "config", "--list", "--name-only", "--show-scope", "--includes", "-z"]
+    out = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", errors="replace").stdout.split("\0")
+    # NUL-separated (scope, name) pairs: a name may hold any other character; the repository's own
+    # files are the local and worktree scopes (the user's global and system config are the user's)
+    filters = sorted({name for scope, name in zip(out[::2], out[1::2])
+                      if scope in ("local", "worktree") and _FILTER.match(name)})
     if filters:
-        raise RepoError(f"{root}/.git/config sets {', '.join(filters)}: git would run that program on every "
-                        f"file paper-reader commits. Remove it, or {how}.")
+        raise RepoError(f"{root}/.git/config sets {', '.join(map(repr, filters))}: git would run that program on "
+                        f"every file paper-reader commits. Remove it, or {how}.")
     return UNTRUSTED_GIT
+
+
+def _untrusted_git_dir_inside(root: Path) -> None:
+    from paper_reader.settings import how_to_trust, trusted_repository
+
+    if not trusted_repository(root):
+        _git_dir_inside(root, f"trust the repository: {how_to_trust()}")
+
+
+def _git_dir_inside(root: Path, how: str) -> None:
+    """A repository's own .git (a folder, a symlink, a gitdir: file) must lead inside it: git writes there."""
+    git = os.path.join(root, ".git")
+    if not os.path.lexists(git):
+        return
+    found = subprocess.run(["git", "-C", str(root), "rev-parse", "--absolute-git-dir"], capture_output=True,
+                           text=True, encoding="utf-8", errors="replace").stdout.strip()
+    real_root = os.path.realpath(root)
+    where = os.path.realpath(found or git)
+    if os.path.commonpath([where, real_root]) != real_root:
+        raise RepoError(f"{root}/.git leads outside the notes repository (to {where}): git would write there. "
+                        f"Replace it with the repository's own .git, or {how}.")
 
 
 def _git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
