@@ -79,8 +79,13 @@ REPO_GUARDED: dict[str, str] = {
     "max_download_mb": "bound",
     "max_pages": "bound",
     "arxiv_interval": "bound",  # seconds between requests: lower is looser
+    "context_window": "bound",  # the embedded model reserves memory for all of it
 }
 _LOWER_IS_LOOSER = {"arxiv_interval"}
+# A bound whose default is None (the model's own) may be set up to this by an untrusted repository:
+# the embedded model's largest default context (models.gguf.MAX_CONTEXT), beyond which its KV cache
+# alone takes gigabytes.
+_CEILING = {"context_window": 32_768}
 
 _TYPES = {f.name: f.type for f in fields(Settings)}
 
@@ -188,14 +193,20 @@ def _refuse_untrusted(values: dict, path: Path, cwd: Path) -> None:
                               f"choose where your API keys go. {how}")
         if kind == "bound" and isinstance(value, (int, float)):
             default = getattr(Settings(), name)
+            if default is None:
+                default = _CEILING[name]
             looser = value < default if name in _LOWER_IS_LOOSER else value > default
             if looser:
                 raise ConfigError(f"Config {path}: '{name}: {value}' loosens a limit (paper-reader's is {default}); "
                                   f"a notes repository's config may tighten limits, not loosen them, unless trusted. "
                                   f"Set it in your own config or with a flag, or trust the repository: {how}")
         if kind == "file" and not (name == "output" and str(value) == "-"):
+            # the cache folder's parent holds the downloads too (Settings.download_path)
+            opened = [cwd / str(value)] + ([cwd / Settings(cache_dir=str(value)).download_path()]
+                                           if name == "cache_dir" else [])
             try:
-                within(path.parent, cwd / str(value))
+                for place in opened:
+                    within(path.parent, place)
             except RepoError as exc:
                 why = str(exc).split(": paper-reader")[0]  # which link leads out, or that it is not inside
                 raise ConfigError(f"Config {path}: '{name}' names {value}, and {why}; a notes repository's "

@@ -343,6 +343,7 @@ def test_a_template_symlink_out_of_its_folder_is_refused(clone, decoy, paper):
     ("template: ../home/questions.yaml", "'template' names"),
     ("output: {home}/empty", "'output' names"),
     ("cache_dir: {home}/empty", "'cache_dir' names"),
+    ("context_window: 10000000", "loosens a limit"),  # the embedded model would reserve memory for it all
     ("max_download_mb: 100000", "loosens a limit"),
     ("download_deadline: 1e9", "loosens a limit"),
     ("timeout: 86400", "loosens a limit"),
@@ -354,6 +355,16 @@ def test_an_untrusted_config_may_not_choose_a_server_or_a_file_outside(line, nam
     llm = FakeLLM(lambda m: REPLY)
     refused(run(["read", str(paper)], llm), named, "trusted_repos")
     assert llm.history == []
+    decoy.untouched()
+
+
+def test_a_cache_folder_inside_whose_downloads_would_land_outside_is_refused(clone, decoy, paper):
+    """The downloads go beside the call cache (its parent's downloads/): `../<the repository>` is the
+    repository itself, but its downloads would be written in the folder above it."""
+    _config(clone, f"cache_dir: ../{clone.name}")
+    above = sorted(p.name for p in clone.parent.iterdir())
+    refused(run(["read", str(paper)], FakeLLM(lambda m: REPLY)), "'cache_dir' names", "trusted_repos")
+    assert sorted(p.name for p in clone.parent.iterdir()) == above
     decoy.untouched()
 
 
@@ -371,10 +382,18 @@ def test_the_same_settings_from_a_trusted_repository_or_the_user_are_taken(clone
 
 
 def test_an_untrusted_config_may_tighten_limits(clone):
-    _config(clone, "max_download_mb: 50\ndownload_deadline: 60\ntimeout: 120\nmax_pages: 200\narxiv_interval: 5")
+    _config(clone, "max_download_mb: 50\ndownload_deadline: 60\ntimeout: 120\nmax_pages: 200\narxiv_interval: 5\n"
+                   "context_window: 8192")
     settings = load_settings(cwd=clone)
     assert (settings.max_download_mb, settings.download_deadline, settings.timeout, settings.max_pages,
-            settings.arxiv_interval) == (50, 60, 120, 200, 5)
+            settings.arxiv_interval, settings.context_window) == (50, 60, 120, 200, 5, 8192)
+
+
+def test_the_context_window_ceiling_is_the_embedded_models_largest_default():
+    from paper_reader.models.gguf import MAX_CONTEXT
+    from paper_reader.settings import _CEILING
+
+    assert _CEILING["context_window"] == MAX_CONTEXT
 
 
 def test_an_untrusted_config_may_name_its_own_files(clone):
@@ -425,7 +444,7 @@ def test_every_guarded_setting_is_refused_from_an_untrusted_config(tmp_path):
     outside = {"endpoint": "'http://evil.example/x'", "model": "'gguf:/tmp/x.gguf'", "file": "'/'", "pattern": None}
     for name, kind in REPO_GUARDED.items():
         if kind == "bound":
-            outside[kind] = "0" if name == "arxiv_interval" else str(getattr(Settings(), name) * 1000)
+            outside[kind] = "0" if name == "arxiv_interval" else str((getattr(Settings(), name) or 32_768) * 1000)
         if outside[kind] is None:
             continue
         repo = tmp_path / name
