@@ -56,6 +56,7 @@ def test_a_users_own_short_template(tmp_path):
     ("questions:\n  - {text: Q}\n  - {txt: R}", r"questions\[2\]: unknown field 'txt'"),
     ("questions:\n  - {id: a, text: Q}\n  - {id: a, text: R}", r"questions\[2\].id: 'a' is used twice"),
     ("questions: [unclosed", "not valid YAML"),
+    ("questions: [" + ", ".join(["Q"] * 3000) + "]", "3000 questions; a question set holds at most 50"),
 ])
 def test_bad_templates_name_file_and_field(tmp_path, doc, message):
     path = tmp_path / "bad.yaml"
@@ -63,6 +64,14 @@ def test_bad_templates_name_file_and_field(tmp_path, doc, message):
     with pytest.raises(TemplateError, match=message) as err:
         load_questions(path)
     assert str(path) in str(err.value)
+
+
+def test_a_set_of_the_largest_size_loads(tmp_path):
+    from paper_reader.writing.questions import MAX_QUESTIONS
+
+    path = tmp_path / "long.yaml"
+    path.write_text(yaml.safe_dump({"questions": [f"Question {i}?" for i in range(MAX_QUESTIONS)]}))
+    assert len(load_questions(path).questions) == MAX_QUESTIONS
 
 
 def test_missing_template_file(tmp_path):

@@ -44,12 +44,18 @@ def load_questions(path: str | Path | None = None) -> QuestionSet:
     return parse_questions(data, where, default_name=name)
 
 
+MAX_QUESTIONS = 50  # the reference template asks ten; a set may come from a cloned repository
+
+
 def parse_questions(data, where: str, default_name: str = "custom") -> QuestionSet:
     """Validate a loaded YAML document; errors name the file and the field."""
     if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
         raise TemplateError(f"Template {where}: needs a top-level 'questions:' list.")
     if not data["questions"]:
         raise TemplateError(f"Template {where}: 'questions' is empty.")
+    if len(data["questions"]) > MAX_QUESTIONS:
+        raise TemplateError(f"Template {where}: {len(data['questions'])} questions; a question set holds at most "
+                            f"{MAX_QUESTIONS} (each one is at least one model call per paper).")
     questions = []
     seen: set[str] = set()
     for i, item in enumerate(data["questions"], start=1):
