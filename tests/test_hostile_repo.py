@@ -576,3 +576,27 @@ def test_an_ordinary_clone_reads_writes_indexes_and_locks_as_before(clone, decoy
     again = run(["read", str(paper), "--topic", "LLM", "--force"])
     assert again.exit_code == 0, again.output
     decoy.untouched()
+
+
+# -- paths the system cannot follow ---------------------------------------------------------------
+
+@pytest.mark.parametrize("trick", ["loop", "two-link-loop", "loop-lock", "long-topic"])
+def test_a_path_the_system_cannot_follow_is_one_clear_line(trick, clone, decoy, paper):
+    """A symlink loop (ELOOP) or a path longer than the system allows (ENAMETOOLONG) where a note,
+    a topic folder or the lock would go: a plain refusal naming the path, not an internal error."""
+    extra: list[str] = []
+    if trick == "loop":
+        (clone / "unsorted").symlink_to("unsorted")
+    elif trick == "two-link-loop":
+        (clone / "unsorted").symlink_to("b")
+        (clone / "b").symlink_to("unsorted")
+    elif trick == "loop-lock":
+        (clone / ".paper-reader.lock").symlink_to(".paper-reader.lock")
+    else:
+        extra = ["--topic", "/".join(["t"] * 2100)]  # longer than PATH_MAX (4096) once joined
+    line = refused(run(["read", str(paper), *extra]))
+    assert "internal error" not in line.lower()
+    named = {"loop": "unsorted is a symlink that loops", "two-link-loop": "is a symlink that loops",
+             "loop-lock": ".paper-reader.lock", "long-topic": "more than the system allows in a path"}[trick]
+    assert named in line
+    decoy.untouched()

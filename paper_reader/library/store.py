@@ -91,10 +91,35 @@ def check(path: str | Path) -> Path:
     """The real path of `path`, after the rule: in every notes repository it lies in, it must
     really be inside (what each read and write of files.py calls first)."""
     real = os.path.realpath(path)
+    _followable(path, real)
     for root in repositories(path):
         if not _under(real, os.path.realpath(root)):
             raise _refuse(root, os.path.abspath(path), "notes repository")
     return Path(real)
+
+
+def _followable(path: str | Path, real: str) -> None:
+    """Refuse a path the system cannot follow: a symlink loop, or a path longer than PATH_MAX
+    (realpath leaves both as written, and the open would fail later as an internal error)."""
+    import errno
+
+    try:
+        os.stat(real)
+    except OSError as exc:
+        if exc.errno not in (errno.ELOOP, errno.ENAMETOOLONG):
+            return  # not there yet (a note about to be written), or a plain file where a folder goes
+        if exc.errno == errno.ENAMETOOLONG:
+            raise RepoError(f"{str(path)[:120]}... is {len(str(real))} characters long, more than the system "
+                            "allows in a path: choose a shorter topic, title or folder.") from None
+        here = os.sep if os.path.isabs(real) else ""
+        for part in Path(real).parts:  # name the link that loops, not only the whole path
+            here = os.path.join(here, part)
+            try:
+                os.stat(here)
+            except OSError:
+                break
+        raise RepoError(f"{here} is a symlink that loops (it leads back to itself): replace the link with "
+                        "a real folder or file (or remove it) and try again.") from None
 
 
 def make_dirs(folder: str | Path) -> Path:
