@@ -43,11 +43,11 @@ def open_model(settings: Settings) -> LLM:
 
 def check_note_template(settings: Settings) -> None:
     """Before any model call, everything that would make the paid-for work fail at the end: the
-    user's note template (compiled), and with --commit in a notes repository, git and an identity."""
+    user's note template (rendered on a placeholder note), and with --commit in a notes repository, git and an identity."""
     if settings.note_template:
-        from paper_reader.writing.prompts import load_file
+        from paper_reader.writing.render import check_template_renders
 
-        load_file(settings.note_template)
+        check_template_renders(settings.note_template, load_questions(settings.template), settings.lang)
     root = repo_root(settings)
     if settings.commit and root is not None:
         from paper_reader.library.repo import check_can_commit

@@ -330,6 +330,66 @@ def test_a_template_symlink_out_of_its_folder_is_refused(clone, decoy, paper):
     decoy.untouched()
 
 
+# -- a repository's note template is bounded, and checked before any model call -----------------
+
+BOUNDLESS = {  # what a template may compute that would hang the run or fill the memory
+    "repeat": '{{ "x" * 10**10 }}',
+    "power": "{{ 10 ** (10 ** 10) }}",
+    "filter-width": '{{ "x"|center(10**10) }}',
+    "format-width": '{{ "%09999999999d"|format(1) }}',
+    "str-format-width": '{{ "{:>9999999999}".format(1) }}',
+    "format-width-argument": '{{ "{:>{w}}".format(1, w=10**10) }}',
+    "percent-star": '{{ "%*d" % (10**10, 1) }}',
+    "loops-in-loops": "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}",
+    "doubling": '{% set ns = namespace(s="x") %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}'
+                "{{ ns.s|length }}",
+    "endless-output": "{% for i in range(99999) %}{% for j in range(99999) %}{{ j }}{% endfor %}{% endfor %}",
+    "recursion": "{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}",
+    "lorem-ipsum": "{{ lipsum(10**7) }}",
+}
+
+
+@pytest.mark.parametrize("trick", list(BOUNDLESS))
+def test_a_template_that_would_hang_or_fill_the_memory_is_refused_before_any_model_call(
+        trick, clone, decoy, paper, monkeypatch):
+    from paper_reader.writing import prompts
+
+    monkeypatch.setattr(prompts, "RENDER_SECONDS", 1.0)  # the bounds are the program's; smaller here to be quick
+    monkeypatch.setattr(prompts, "RENDER_MEMORY", 64 << 20)
+    monkeypatch.setattr(prompts, "MAX_OUTPUT_CHARS", 1_000_000)
+    (clone / "mine.md.j2").write_text("{{ front_matter }}\n" + BOUNDLESS[trick] + "\n", "utf-8")
+    _config(clone, "note_template: mine.md.j2")
+    llm = FakeLLM(lambda m: REPLY)
+    line = refused(run(["read", str(paper)], llm), "mine.md.j2", "before any model call")
+    assert "internal error" not in line
+    assert llm.history == []
+    assert not (clone / "unsorted").exists()
+    decoy.untouched()
+
+
+def test_a_template_error_that_shows_only_on_a_note_is_refused_before_any_model_call(clone, paper):
+    """A misspelt value compiles, and would fail only once the paid-for answers are in."""
+    (clone / "mine.md.j2").write_text("{{ front_matter }}\n{% for a in answrs %}{{ a.text }}{% endfor %}\n", "utf-8")
+    _config(clone, "note_template: mine.md.j2")
+    llm = FakeLLM(lambda m: REPLY)
+    refused(run(["read", str(paper)], llm), "'answrs' is undefined", "before any model call")
+    assert llm.history == []
+
+
+def test_an_ordinary_template_using_numbers_formats_and_every_value_renders_the_note(clone, paper):
+    (clone / "mine.md.j2").write_text(
+        "{{ front_matter }}{{ '=' * 40 }}\n{{ '%5d'|format(paper.pages|length) }} {{ '{:,}'.format(2 ** 20) }}\n"
+        "{{ paper.title|center(60) }}\n{% for a in answers %}## {{ loop.index }}. {{ a.question }}\n{{ a.text }}\n"
+        "{% endfor %}{% for s in sections %}### {{ s.heading }} ({{ s.pages }})\n{{ s.text|wordwrap(80) }}\n"
+        "{% endfor %}{% for label, path in images %}![{{ label }}]({{ path }}){% endfor %}"
+        "{{ notes.usage.calls }} calls, {{ '%.4f'|format(notes.usage.cost) }}\n", "utf-8")
+    _config(clone, "note_template: mine.md.j2")
+    result = run(["read", str(paper)])
+    assert result.exit_code == 0, result.output
+    note = (clone / "unsorted" / f"{TITLE}.md").read_text("utf-8")
+    assert "=" * 40 in note and "1,048,576" in note and TITLE in note and "## 10. " in note and " calls, " in note
+
+
 # -- an untrusted config chooses no endpoint and no file outside ----------------------------------
 
 @pytest.mark.parametrize("line, named", [

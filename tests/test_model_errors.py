@@ -214,3 +214,34 @@ def test_a_retry_after_of_a_billion_seconds_is_capped_and_the_cap_said(server, c
     assert time.monotonic() - started < 10
     err = capfd.readouterr().err
     assert f"asked to wait 1000000000 s before trying again; waiting {MAX_RETRY_AFTER:.0f} s" in err
+
+
+# -- the OpenAI key goes to OpenAI's server (or the one you named) only ----------------------------
+
+def test_an_openai_compatible_provider_without_its_own_key_is_not_sent_the_openai_key(server, monkeypatch):
+    """litellm falls back to OPENAI_API_KEY for friendliai/ (and others) when the provider's own key is
+    unset; the provider's server (here on 127.0.0.1, by its own base variable) must not get it."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-user-openai-secret")
+    monkeypatch.setenv("FRIENDLI_API_BASE", server.base_url)
+    for name in ("FRIENDLI_TOKEN", "FRIENDLIAI_API_KEY", "FRIENDLI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ModelError) as caught:
+        LiteLLM("friendliai/some-model", retries=0).complete([{"role": "user", "content": "hello"}], 20)
+    assert "would send your OPENAI_API_KEY" in str(caught.value) and "FRIENDLI_TOKEN" in str(caught.value)
+    assert "sk-user-openai-secret" not in str(caught.value)
+    assert server.requests == [] and server.headers == []
+
+
+def test_an_openai_compatible_provider_with_its_own_key_is_called_with_that_key(server, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-user-openai-secret")
+    monkeypatch.setenv("FRIENDLI_API_BASE", server.base_url)
+    monkeypatch.setenv("FRIENDLI_TOKEN", "friendli-own-token")
+    answer = LiteLLM("friendliai/some-model", retries=0).complete([{"role": "user", "content": "hello"}], 20)
+    assert not answer.failed
+    sent = [h.get("Authorization") or h.get("authorization") for h in server.headers]
+    assert sent == ["Bearer friendli-own-token"]
+
+
+def test_openai_models_still_use_the_openai_key(server):
+    answer = LiteLLM(MODEL, retries=0).complete([{"role": "user", "content": "hello"}], 20)
+    assert not answer.failed and len(server.requests) == 1

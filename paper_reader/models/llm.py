@@ -221,6 +221,7 @@ class LiteLLM:
         """Say at once which variable to set, instead of retrying an unauthenticated call."""
         if self._deployments or self.name == EMBEDDED_MODEL:
             return True  # deployments carry their own keys
+        self._no_borrowed_key()
         try:
             found = self._litellm.validate_environment(model=self.name)
         except Exception:  # a provider litellm cannot check: let the call say what is wrong
@@ -230,6 +231,28 @@ class LiteLLM:
             raise ModelError(f"{self.name} needs {' or '.join(missing)}: set it (export {missing[0]}=...), "
                              "or run offline with the default embedded model (no --model).")
         return True
+
+    def _no_borrowed_key(self) -> None:
+        """litellm sends an OpenAI-compatible provider (friendliai/, github/, ...) the OPENAI_API_KEY
+        when the provider's own key is not set: the user's OpenAI key would go to another company's
+        server (and a model name may come from a cloned repository). Refused before any call."""
+        lm = self._litellm
+        if not (os.environ.get("OPENAI_API_KEY") or lm.api_key or lm.openai_key):
+            return  # nothing to borrow
+        try:
+            _, provider, own_key, base = lm.get_llm_provider(self.name)
+        except Exception:  # a model string litellm cannot place: the call will say so
+            return
+        if provider in ("openai", "azure") or provider not in lm.openai_compatible_providers or own_key:
+            return
+        if base:  # the provider's own server (its default, or its *_API_BASE variable)
+            from paper_reader.files import redact_urls
+
+            names = {"friendliai": "FRIENDLI_TOKEN", "github": "GITHUB_API_KEY"}
+            wanted = names.get(provider, f"{provider.upper()}_API_KEY")
+            raise ModelError(f"{self.name}: litellm would send your OPENAI_API_KEY to {redact_urls(base)}, "
+                             f"{provider}'s server, because {provider}'s own key is not set. Set {wanted} "
+                             "(or choose another model with --model).")
 
     def complete(self, messages: list[dict], max_tokens: int) -> Completion:
         lm = self._litellm

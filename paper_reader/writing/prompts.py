@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+import re
+import sys
+import time
+from functools import lru_cache, wraps
 from pathlib import Path
 
 import jinja2
@@ -57,6 +60,101 @@ class _FolderLoader(jinja2.BaseLoader):
         return decode_utf8(raw, path, what="Template", error=TemplateError), str(path), lambda: True
 
 
+# What one render of a user's template may take (a note is tens of kB; the template may come from a
+# cloned repository). The sandbox stops Python; these stop a template that would run forever or
+# fill the memory: a repeated string, a huge power, a huge width or count given to a filter, loops
+# in loops, a namespace value doubled in a loop.
+MAX_OUTPUT_CHARS = 16_000_000
+MAX_NUMBER_ARG = 1_000_000  # a width, a count, a length given to a filter or a format
+RENDER_SECONDS = 10.0
+RENDER_MEMORY = 1 << 30  # bytes of memory a render may add to the process's peak
+
+
+class BoundedSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox for users' templates, with the bounds above on what a template may compute."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.globals.pop("lipsum", None)  # lorem ipsum of any length: no note needs it
+        self.filters = {name: _small_arguments(name, f) for name, f in self.filters.items()}
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**" and isinstance(right, int) and right > 64 and isinstance(left, int) and abs(left) > 1:
+            raise SecurityError(f"{left} ** {right} is too large a power")
+        if operator == "*":
+            count, seq = (right, left) if isinstance(right, int) else (left, right)
+            if isinstance(count, int) and isinstance(seq, (str, list, tuple)) and count * len(seq) > MAX_OUTPUT_CHARS:
+                raise SecurityError(f"repeating a value of length {len(seq):,} {count:,} times is more than a note holds")
+        if operator == "%" and isinstance(left, str):
+            _small_format(left)
+        return super().call_binop(context, operator, left, right)
+
+    def wrap_str_format(self, value):  # "...".format(...) and .format_map(...)
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None:
+            _small_format(value.__self__)
+        return wrapped
+
+
+def _small_format(spec) -> None:
+    """Refuse a format string ("%...d", "{:...}") with a width of a million or more, or one taken
+    from an argument ("%*d", "{:{w}}"), which could be any number."""
+    spec = str(spec)
+    if re.search(r"(?:%[-+ #0]*|\{[^{}]*)\d{7,}", spec) or re.search(r"%[-+ #0]*\.?\*|\{[^{}]*\{", spec):
+        raise SecurityError("a format width of a million or more characters, or one taken from an argument")
+
+
+def _small_arguments(name: str, f):
+    """The filter, refusing a number argument of a million or more (a width, count or length)."""
+    skip = 2 if getattr(f, "jinja_pass_arg", None) else 1  # the context or environment, then the value
+
+    @wraps(f)
+    def bounded(*args, **kwargs):
+        for value in (*args[skip:], *kwargs.values()):
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) >= MAX_NUMBER_ARG:
+                raise SecurityError(f"the filter '{name}' was given {value:g}, too large a number")
+        if name == "format" and len(args) >= skip:
+            _small_format(args[skip - 1])
+        return f(*args, **kwargs)
+
+    return bounded
+
+
+def render_bounded(template: jinja2.Template, values: dict) -> str:
+    """Render within MAX_OUTPUT_CHARS, RENDER_SECONDS and RENDER_MEMORY: a template's own code is
+    traced (jinja compiles it to Python), so a loop is stopped on its next step past a bound."""
+    import resource
+
+    deadline = time.monotonic() + RENDER_SECONDS
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux
+
+    def step(frame, event, arg):
+        if time.monotonic() > deadline:
+            raise SecurityError(f"rendering took more than {RENDER_SECONDS:g} seconds")
+        if resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - peak > RENDER_MEMORY:
+            raise SecurityError(f"rendering took more than {RENDER_MEMORY >> 20} MB of memory")
+        return step
+
+    def call(frame, event, arg):  # every call checks the bounds; the template's own frames, every line
+        step(frame, event, arg)
+        return step if isinstance(frame.f_globals.get("environment"), BoundedSandbox) else None
+
+    out, size = [], 0
+    before = sys.gettrace()
+    sys.settrace(call)
+    try:
+        for piece in template.generate(**values):
+            size += len(piece)
+            if size > MAX_OUTPUT_CHARS:
+                raise SecurityError(f"the note would be longer than {MAX_OUTPUT_CHARS:,} characters")
+            out.append(piece)
+    finally:
+        sys.settrace(before)
+    return "".join(out)
+
+
 def _user_environment(path: Path) -> jinja2.Environment:
     """The sandbox for a user's template file: includes come from the packaged templates, then the
     template's own folder, then the root of the notes repository it lies in (if any), nothing else."""
@@ -64,7 +162,12 @@ def _user_environment(path: Path) -> jinja2.Environment:
 
     folders = [path.parent, *(Path(root) for root in repositories(path)[:1] if Path(root) != path.parent)]
     loaders = [_PackageLoader(), *(_FolderLoader(folder) for folder in folders)]
-    return environment().overlay(loader=jinja2.ChoiceLoader(loaders))
+    return _bounded_environment().overlay(loader=jinja2.ChoiceLoader(loaders))
+
+
+@lru_cache(maxsize=1)
+def _bounded_environment() -> jinja2.Environment:
+    return BoundedSandbox(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
 
 
 def _check_includes(env: jinja2.Environment, source: str, where, seen: set[str] | None = None) -> None:
@@ -131,7 +234,9 @@ def render_file(path: str | Path, **values) -> str:
     """Render a user's own template file in the sandbox."""
     template = load_file(path)
     try:
-        return template.render(**values)
+        return render_bounded(template, values)
+    except RecursionError:
+        raise TemplateError(f"Template {path}: a macro or include calls itself without end.") from None
     except SecurityError as exc:
         raise TemplateError(f"Template {path}: refused an unsafe operation ({exc}).") from exc
     except jinja2.TemplateError as exc:

@@ -178,3 +178,33 @@ def _front(markdown: str) -> tuple[str, str]:
         if end != -1:
             return markdown[: end + 5], markdown[end + 5:]
     return "", markdown
+
+
+def placeholder_notes(questions, lang: str) -> Notes:
+    """A note with one of everything (a section, a reference, a digest, an answer per question),
+    to render a user's note template before any model call: what fails on it would fail on the
+    real note after all the paid-for calls."""
+    from paper_reader.types import Answer, Paper, Reference, Section, Usage
+    from paper_reader.writing.evidence import Chunk
+    from paper_reader.writing.pipeline import Digest
+
+    section = Section(title="Introduction", number="1", text="Placeholder text.", kind="introduction")
+    paper = Paper(source="placeholder.pdf", title="Placeholder title", authors=["A. Author"], year=2000,
+                  abstract="Placeholder abstract.", arxiv_id="2000.00001", doi="10.0000/placeholder",
+                  pages=["Placeholder text."], sections=[section], references=[Reference("A. Author. A paper.", "1")],
+                  local_path="placeholder.pdf", tags=["placeholder"])
+    answers = [Answer(question=q, text="- Placeholder answer (§1, p. 1).", citations_kept=1, citations_removed=0)
+               for q in questions.questions]
+    digest = Digest(chunks=(Chunk(section, "Placeholder text.", 1, 1),), text="Placeholder digest.")
+    return Notes(paper=paper, questions=questions, answers=answers, model="placeholder", lang=lang, usage=Usage(),
+                 chunks=1, seconds=0.0, digests=[digest])
+
+
+def check_template_renders(template: str | Path, questions, lang: str) -> None:
+    """Render the user's note template on a placeholder note (TemplateError if it fails)."""
+    from paper_reader.errors import TemplateError
+
+    try:
+        render_notes(placeholder_notes(questions, lang), template, [("Page 1", "assets/placeholder/page-1.png")])
+    except TemplateError as exc:
+        raise TemplateError(f"{str(exc).rstrip('.')} (on a placeholder note, before any model call).") from None
