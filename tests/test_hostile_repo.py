@@ -228,6 +228,20 @@ def test_init_refuses_a_symlinked_gitignore_or_readme(tmp_path, decoy, monkeypat
 
 # -- names that are paths -------------------------------------------------------------------------
 
+@pytest.mark.parametrize("topic", [".git/hooks", ".GIT", "a/.git"])
+def test_a_topic_named_git_is_a_plain_folder_not_the_git_folder(topic, clone, paper):
+    (clone / ".git" / "hooks").mkdir(parents=True)
+    result = run(["read", str(paper), "--topic", topic])
+    assert result.exit_code == 0, result.output
+    assert [p for p in (clone / ".git").rglob("*") if p.is_file()] == []
+
+
+def test_a_notes_path_into_the_git_folder_is_refused(clone, paper):
+    _config(clone, 'notes_path: ".git/hooks/{title}.md"')
+    refused(run(["read", str(paper)]), "inside the repository's .git folder")
+    assert not (clone / ".git").exists()
+
+
 @pytest.mark.parametrize("topic", ["../x", "../../home", "a/../../x", "..", "/"])
 def test_a_topic_that_leaves_the_repository_is_refused(topic, clone, decoy, paper):
     result = run(["read", str(paper), "--topic", topic])

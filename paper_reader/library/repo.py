@@ -48,7 +48,11 @@ def note_relpath(pattern: str, title: str, topic: str | None = None) -> Path:
     pattern = pattern.replace("\\", "/")
     _check_pattern(pattern)
     values = {"topic": _topic_folder(topic), "title": note_filename(title)[:-3]}
-    return Path(re.sub(r"\{(topic|title)\}", lambda m: values[m.group(1)], pattern))
+    rel = Path(re.sub(r"\{(topic|title)\}", lambda m: values[m.group(1)], pattern))
+    if any(part.lower() == ".git" for part in rel.parts):  # case-insensitive file systems too
+        raise RepoError(f"A note may not go inside the repository's .git folder ({rel}): git keeps its own "
+                        "files there. Choose another topic or notes_path.")
+    return rel
 
 
 def _check_pattern(pattern: str) -> None:
