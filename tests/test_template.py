@@ -57,6 +57,7 @@ def test_a_users_own_short_template(tmp_path):
     ("questions:\n  - {id: a, text: Q}\n  - {id: a, text: R}", r"questions\[2\].id: 'a' is used twice"),
     ("questions: [unclosed", "not valid YAML"),
     ("questions: [" + ", ".join(["Q"] * 3000) + "]", "3000 questions; a question set holds at most 50"),
+    ("questions:\n  - " + "why " * 600, r"questions\[1\].text: 2,399 characters; a question is at most 2,000"),
 ])
 def test_bad_templates_name_file_and_field(tmp_path, doc, message):
     path = tmp_path / "bad.yaml"

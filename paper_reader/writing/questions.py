@@ -45,6 +45,7 @@ def load_questions(path: str | Path | None = None) -> QuestionSet:
 
 
 MAX_QUESTIONS = 50  # the reference template asks ten; a set may come from a cloned repository
+MAX_QUESTION_CHARS = 2000
 
 
 def parse_questions(data, where: str, default_name: str = "custom") -> QuestionSet:
@@ -82,6 +83,10 @@ def _question(item, at: str, index: int, seen: set[str]) -> Question:
         isinstance(v, str) and v.strip() for v in text.values()
     ):
         raise TemplateError(f"Template {at}.text: give the question as a string or {{en: ..., zh: ...}}.")
+    long = [k for k, v in text.items() if len(v) > MAX_QUESTION_CHARS]
+    if long:
+        raise TemplateError(f"Template {at}.text: {len(text[long[0]]):,} characters; a question is at most "
+                            f"{MAX_QUESTION_CHARS:,} (it goes into every prompt that answers it).")
     bad_lang = [k for k in text if k not in LANGS]
     if bad_lang:
         raise TemplateError(f"Template {at}.text: unknown language '{bad_lang[0]}' (use en or zh).")
