@@ -181,23 +181,26 @@ def _front(markdown: str) -> tuple[str, str]:
 
 
 def placeholder_notes(questions, lang: str) -> Notes:
-    """A note with one of everything (a section, a reference, a digest, an answer per question),
+    """A note with a few of everything (sections, references, digests, an answer per question),
     to render a user's note template before any model call: what fails on it would fail on the
     real note after all the paid-for calls."""
     from paper_reader.types import Answer, Paper, Reference, Section, Usage
     from paper_reader.writing.evidence import Chunk
     from paper_reader.writing.pipeline import Digest
 
-    section = Section(title="Introduction", number="1", text="Placeholder text.", kind="introduction")
-    paper = Paper(source="placeholder.pdf", title="Placeholder title", authors=["A. Author"], year=2000,
+    sections = [Section(title=title, number=str(i), first_page=i, last_page=i, text="Placeholder text.", kind=kind)
+                for i, (title, kind) in enumerate([("Introduction", "introduction"), ("Method", "method"),
+                                                   ("Experiments", "experiments")], start=1)]
+    paper = Paper(source="placeholder.pdf", title="Placeholder title", authors=["A. Author", "B. Author"], year=2000,
                   abstract="Placeholder abstract.", arxiv_id="2000.00001", doi="10.0000/placeholder",
-                  pages=["Placeholder text."], sections=[section], references=[Reference("A. Author. A paper.", "1")],
-                  local_path="placeholder.pdf", tags=["placeholder"])
+                  pages=["Placeholder text."] * 3, sections=sections, local_path="placeholder.pdf",
+                  references=[Reference(f"A. Author. Paper {i}.", str(i)) for i in (1, 2, 3)], tags=["placeholder"])
     answers = [Answer(question=q, text="- Placeholder answer (§1, p. 1).", citations_kept=1, citations_removed=0)
                for q in questions.questions]
-    digest = Digest(chunks=(Chunk(section, "Placeholder text.", 1, 1),), text="Placeholder digest.")
+    digests = [Digest(chunks=(Chunk(s, "Placeholder text.", s.first_page, s.last_page),), text="Placeholder digest.")
+               for s in sections]
     return Notes(paper=paper, questions=questions, answers=answers, model="placeholder", lang=lang, usage=Usage(),
-                 chunks=1, seconds=0.0, digests=[digest])
+                 chunks=3, seconds=0.0, digests=digests)
 
 
 def check_template_renders(template: str | Path, questions, lang: str) -> None:
