@@ -674,3 +674,42 @@ def test_a_path_the_system_cannot_follow_is_one_clear_line(trick, clone, decoy, 
              "loop-lock": ".paper-reader.lock", "long-topic": "more than the system allows in a path"}[trick]
     assert named in line
     decoy.untouched()
+
+
+# -- files a cloned repository ships for paper-reader to read back --------------------------------
+
+SHIPPED_CACHE = {
+    "deep-list": "[" * 100_000 + "]" * 100_000,
+    "deep-object": '{"a":' * 100_000 + "1" + "}" * 100_000,
+    "text-not-a-string": '{"text": {"x": 1}, "input_tokens": 1}',
+    "text-null": '{"text": null}',
+    "tokens-not-numbers": '{"text": "planted", "input_tokens": "lots", "output_tokens": [1]}',
+    "tokens-huge": '{"text": "planted", "input_tokens": ' + "9" * 5000 + "}",
+}
+
+
+@pytest.mark.parametrize("trick", list(SHIPPED_CACHE))
+def test_a_shipped_call_cache_entry_that_is_not_ours_is_asked_again(trick, clone, paper):
+    _config(clone, "cache_dir: .paper-reader-cache")
+    assert run(["read", str(paper)]).exit_code == 0
+    entries = list((clone / ".paper-reader-cache").glob("??/*.json"))
+    for entry in entries:
+        entry.write_text(SHIPPED_CACHE[trick], "utf-8")
+    llm = FakeLLM(lambda m: REPLY)
+    result = run(["read", str(paper), "--force"], llm)
+    assert result.exit_code == 0, result.output
+    assert len(llm.history) == len(entries)  # every entry asked again, none crashed the run
+    assert "planted" not in (clone / "unsorted" / f"{TITLE}.md").read_text("utf-8")
+
+
+@pytest.mark.parametrize("sizes", ["[" * 100_000 + "]" * 100_000, '{"context_window": "big", "small": [1]}',
+                                   '{"context_window": 0}', '{"context_window": 1e30}', '{"context_window": -5}'])
+def test_a_shipped_size_memo_that_is_not_ours_is_counted_again(sizes, clone, paper):
+    _config(clone, "cache_dir: .paper-reader-cache")
+    assert run(["read", str(paper)]).exit_code == 0
+    for memo in (clone / ".paper-reader-cache" / "sizes").glob("*.json"):
+        memo.write_text(sizes, "utf-8")
+    result = run(["read", str(paper), "--force", "--no-cache"])
+    assert result.exit_code == 0, result.output
+    result = run(["read", str(paper), "--force"])
+    assert result.exit_code == 0, result.output

@@ -28,6 +28,24 @@ stats = _Stats()
 MAX_ENTRY_BYTES = 16 * 2**20  # a stored answer is a few kB; a larger file is not one of ours
 
 
+MAX_WINDOW = 10_000_000  # tokens: no model reads more
+
+
+def _count(value) -> bool:
+    return isinstance(value, bool) or (isinstance(value, int) and 0 <= value <= 10**12)
+
+
+def _stored_completion(data) -> Completion | None:
+    """A stored answer as a Completion, or None for one that is not what this program writes
+    (an entry shipped with a cloned repository, or damaged): asked again and replaced."""
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str) or data.get("failed"):
+        return None
+    numbers = {k: data.get(k, 0) for k in ("input_tokens", "output_tokens", "cached_tokens")}
+    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 10**9 for v in numbers.values()):
+        return None
+    return Completion(text=data["text"], **numbers, cost=0.0, cached=True)
+
+
 class _SizeMemo:
     """A small on-disk memo of sizes (token counts, the context window) for one model, written
     once at exit; a damaged or unwritable file only means counting again."""
@@ -52,11 +70,15 @@ class _SizeMemo:
         return value
 
     def _load(self) -> dict:
+        """The memo's sizes; an entry that is not a plausible size is dropped (the file may come
+        with a cloned notes repository): counted again."""
         try:
             data = json.loads(read_limited(self.path, MAX_ENTRY_BYTES) or b"{}")
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return {}
+        if not isinstance(data, dict):
+            return {}
+        return {k: v for k, v in data.items() if _count(v) and (k != "context_window" or 512 <= v <= MAX_WINDOW)}
 
     def save(self) -> None:
         with self._lock:
@@ -104,9 +126,10 @@ class CachedLLM(Wrapper):
         key = self.key(messages, max_tokens)
         path = self.directory / key[:2] / f"{key}.json"
         try:
-            data = json.loads(read_limited(path, MAX_ENTRY_BYTES) or b"")
-            return Completion(**{**data, "cached": True, "cost": 0.0})
-        except (OSError, ValueError, TypeError):
+            stored = _stored_completion(json.loads(read_limited(path, MAX_ENTRY_BYTES) or b""))
+            if stored is not None:
+                return stored
+        except (OSError, ValueError, RecursionError):
             pass  # a miss, or a damaged entry that the next write replaces
         result = self.inner.complete(messages, max_tokens)
         if not result.failed:  # a re-run asks again
