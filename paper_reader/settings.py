@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from paper_reader import plainyaml
 from paper_reader.errors import ConfigError
 from paper_reader.library.store import REPO_CONFIG
 from paper_reader.models.llm import EMBEDDED_MODEL
@@ -142,7 +143,7 @@ def _read_yaml(path: Path):
 
     raw = read_small_file(path, what="Config", limit=MAX_CONFIG_BYTES, error=ConfigError)
     try:
-        return yaml.safe_load(decode_utf8(raw, path, what="Config", error=ConfigError)) or {}
+        return plainyaml.load(decode_utf8(raw, path, what="Config", error=ConfigError)) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"Config {path}: not valid YAML ({' '.join(str(exc).split())[:200]}).") from exc
 

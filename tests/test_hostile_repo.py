@@ -713,3 +713,54 @@ def test_a_shipped_size_memo_that_is_not_ours_is_counted_again(sizes, clone, pap
     assert result.exit_code == 0, result.output
     result = run(["read", str(paper), "--force"])
     assert result.exit_code == 0, result.output
+
+
+def _alias_bomb(key: str) -> str:
+    """Nine anchors of nine aliases each: a kilobyte of YAML that stands for 9**9 strings."""
+    lines = ["  a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"  a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    return "bomb:\n" + "\n".join(lines) + f"\n{key}: *a8\n"
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize("front", [_alias_bomb("title"), _alias_bomb("tags"), _alias_bomb("source"),
+                                   f"title: {DEEP}\n", "title: x\ngenerated: 2023-02-30\nyear: " + "9" * 5000 + "\n"])
+def test_a_note_whose_front_matter_would_exhaust_memory_or_the_stack_is_indexed_without_it(front, clone, paper):
+    (clone / "unsorted").mkdir()
+    planted = clone / "unsorted" / "planted.md"
+    planted.write_text(f"---\n{front}---\n\n# Planted note\n\nText.\n", "utf-8")
+    result = run(["read", str(paper)])  # writes the new note, then rebuilds the index over every note
+    assert result.exit_code == 0, result.output
+    assert "planted.md" in (clone / "README.md").read_text("utf-8")
+    ask = run(["ask", str(planted), "what is it?"])
+    refused(ask, "planted.md", "source")
+
+
+@pytest.mark.parametrize("where, text, named", [
+    ("paper-reader.yaml", 'model: "embedded/smollm2-135m"\ndeployments:\n  - model: x\n    ' +
+     _alias_bomb("api_key").replace("\n", "\n    ").rstrip() + "\n", "values once its aliases"),
+    ("paper-reader.yaml", f'model: "embedded/smollm2-135m"\ndeployments: {DEEP}\n', "nested more than 64"),
+    ("paper-reader.yaml", 'model: "embedded/smollm2-135m"\nmax_pages: ' + "9" * 5000 + "\n", "cannot be read"),
+    ("q.yaml", "questions:\n  - text: Why?\n" + _alias_bomb("x"), "values once its aliases"),
+    ("q.yaml", f"questions: {DEEP}\n", "nested more than 64"),
+])
+def test_a_config_or_question_set_that_would_exhaust_memory_or_the_stack_is_one_line(where, text, named, clone, paper):
+    if where == "q.yaml":
+        _config(clone, "template: q.yaml")
+    (clone / where).write_text(text, "utf-8")
+    llm = FakeLLM(lambda m: REPLY)
+    refused(run(["read", str(paper)], llm), where, named)
+    assert llm.history == []
+
+
+@pytest.mark.parametrize("text, named", [
+    ("- source: paper.pdf\n" + _alias_bomb("  tags").replace("bomb:", "  bomb:"), "values once its aliases"),
+    (f"- {DEEP}\n", "nested more than 64"),
+])
+def test_a_reading_list_that_would_exhaust_memory_or_the_stack_is_one_line(text, named, clone):
+    (clone / "list.yaml").write_text(text, "utf-8")
+    llm = FakeLLM(lambda m: REPLY)
+    refused(run(["batch", "list.yaml"], llm), "list.yaml", named)
+    assert llm.history == []

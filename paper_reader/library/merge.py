@@ -7,6 +7,7 @@ import re
 
 import yaml
 
+from paper_reader import plainyaml
 from paper_reader.errors import RepoError  # raised here; callers may import it from errors
 
 _FRONT = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S | re.M)
@@ -39,14 +40,14 @@ def front_matter_data(text: str) -> dict:
     match = _FRONT.match(text)
     if not match:
         return {}
-    for loader in (yaml.SafeLoader, yaml.BaseLoader):  # BaseLoader reads values as text: 2023-02-30 is fine
+    for loader in (plainyaml.SafeLoader, plainyaml.BaseLoader):  # BaseLoader: values as text, 2023-02-30 is fine
         try:
-            data = yaml.load(match.group(1), Loader=loader)
+            data = plainyaml.load(match.group(1), loader)
             return data if isinstance(data, dict) else {}
+        except plainyaml.BadValue:
+            continue
         except yaml.YAMLError:
             return {}
-        except (ValueError, TypeError):
-            continue
     return {}
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from paper_reader import plainyaml
 from paper_reader.errors import InputError
 
 
@@ -138,7 +139,7 @@ def parse_text(text: str, base: Path = Path(".")) -> list[Entry]:
 def parse_yaml(text: str, where: str = "list", base: Path | None = None) -> list[Entry]:
     """A YAML list of sources, or of mappings with source (or paper/arxiv/url/file), topic, tags, lang."""
     try:
-        data = yaml.safe_load(text)
+        data = plainyaml.load(text)
     except yaml.YAMLError as exc:
         raise InputError(f"{where}: not valid YAML ({' '.join(str(exc).split())[:150]}).") from exc
     if isinstance(data, dict):

@@ -278,14 +278,8 @@ def append_qa(note: str, question: str, answer: str, lang: str = "en") -> str:
 
 
 def note_source(note_text: str) -> str | None:
-    """The paper a note was made from (its front matter's `source`)."""
-    import yaml
+    """The paper a note was made from (its front matter's `source`, when it is text)."""
+    from paper_reader.library.merge import front_matter_data
 
-    m = re.match(r"---\n(.*?)\n---\n", note_text, re.S)
-    if not m:
-        return None
-    try:
-        data = yaml.safe_load(m.group(1)) or {}
-    except yaml.YAMLError:
-        return None
-    return str(data["source"]) if isinstance(data, dict) and data.get("source") else None
+    source = front_matter_data(note_text).get("source")
+    return source.strip() or None if isinstance(source, str) else None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from paper_reader import plainyaml
 from paper_reader.errors import TemplateError
 from paper_reader.types import Question, QuestionSet
 from paper_reader.reading.sections import KINDS
@@ -38,7 +39,7 @@ def load_questions(path: str | Path | None = None) -> QuestionSet:
         name, text = p.stem, decode_utf8(raw, p, what="Template", error=TemplateError)
     where = str(path or DEFAULT_QUESTIONS)
     try:
-        data = yaml.safe_load(text)
+        data = plainyaml.load(text)
     except yaml.YAMLError as exc:
         raise TemplateError(f"Template {where}: not valid YAML ({_one_line(exc)}).") from exc
     return parse_questions(data, where, default_name=name)
