@@ -63,3 +63,50 @@ def test_load_list_errors(tmp_path):
     empty.write_text("# nothing\n")
     with pytest.raises(InputError, match="no entries"):
         load_list(empty)
+
+
+class _Hung(Exception):
+    pass
+
+
+def _bounded(seconds: int, fn, *args):
+    """fn(*args), failing the test if it runs past `seconds` (a margin of a hundred times or more
+    over its linear cost here: this catches quadratic parsing, it does not time anything)."""
+    import signal
+
+    def stop(signum, frame):
+        raise _Hung(f"still running after {seconds} s: the parsing is not linear in the input")
+
+    old = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        return fn(*args)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_a_bibtex_list_of_entries_never_closed_parses_in_linear_time():
+    """Each unclosed entry once scanned to the end of the file (and counted lines from its start)."""
+    from paper_reader.sources.readinglist import parse_bibtex
+
+    entries = _bounded(60, parse_bibtex, "@a{k,\n" * 40_000)
+    assert len(entries) == 40_000 and entries[-1].line == 40_000
+    assert all(e.extra.get("missing") for e in entries[:3])
+
+
+def test_a_bibtex_entry_runs_to_the_next_entry_when_its_brace_is_missing():
+    from paper_reader.sources.readinglist import parse_bibtex
+
+    entries = parse_bibtex("@article{a,\n eprint = {2101.00001}\n\n@article{b,\n eprint = {2101.00002}}\n")
+    assert [e.source for e in entries] == ["2101.00001", "2101.00002"]
+    assert [e.line for e in entries] == [1, 4]
+
+
+def test_a_note_heading_line_of_any_length_is_read_in_linear_time():
+    from paper_reader.library.merge import headings
+
+    line = "# x" + " " * 200_000 + "y"
+    assert _bounded(60, headings, line) == [(0, 1, "x" + " " * 200_000 + "y")]
+    assert headings("## Title ##\n# C# notes\n#Not\n# \n### Done #  ") == [
+        (0, 2, "Title"), (1, 1, "C# notes"), (3, 1, ""), (4, 3, "Done")]

@@ -11,7 +11,7 @@ from paper_reader import plainyaml
 from paper_reader.errors import RepoError  # raised here; callers may import it from errors
 
 _FRONT = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S | re.M)
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*)$")  # its closing #s are cut by _heading_text: linear on any line
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 _NUMBERED = re.compile(r"^(\d+)\s*[.、)．]")  # "# 1. What is ..." and "# 1、这篇论文 ..."
 _SHA_LINE = re.compile(r"^generated_sha256:[^\r\n]*\r?\n", re.M)
@@ -51,6 +51,15 @@ def front_matter_data(text: str) -> dict:
     return {}
 
 
+def _heading_text(text: str) -> str:
+    """An ATX heading's text without its optional closing sequence ("## Title ##" -> "Title")."""
+    text = text.rstrip(" \t")
+    bare = text.rstrip("#")
+    if bare != text and (not bare or bare[-1] in " \t"):
+        text = bare
+    return text.strip()
+
+
 def headings(body: str) -> list[tuple[int, int, str]]:
     """(line number, level, text) of each ATX heading outside fenced code blocks."""
     out, fence = [], ""
@@ -61,7 +70,7 @@ def headings(body: str) -> list[tuple[int, int, str]]:
         elif mark and mark.group(1).startswith(fence) and not line.strip()[len(mark.group(1)):]:
             fence = ""
         elif not fence and (heading := _HEADING.match(line)):
-            out.append((number, len(heading.group(1)), heading.group(2).strip()))
+            out.append((number, len(heading.group(1)), _heading_text(heading.group(2))))
     return out
 
 

@@ -171,11 +171,12 @@ _BIB_ENTRY = re.compile(r"@(\w+)\s*\{\s*([^,\s]+)\s*,", re.I)
 def parse_bibtex(text: str, base: Path = Path(".")) -> list[Entry]:
     """Entries with an arXiv eprint, a url, or a file field (Zotero's 'Title:files/1/x.pdf:application/pdf')."""
     entries = []
+    line, counted = 1, 0  # line numbers counted on from the last entry: linear in the list's length
     for m in _BIB_ENTRY.finditer(text):
         if m.group(1).lower() in ("comment", "string", "preamble"):
             continue
         fields = _bib_fields(text, m.end())
-        line = text.count("\n", 0, m.start()) + 1
+        line, counted = line + text.count("\n", counted, m.start()), m.start()
         source = _bib_source(fields, base)
         if source:
             tags = tuple(t.strip() for t in re.split(r"[,;]", fields.get("keywords", "")) if t.strip())
@@ -201,14 +202,16 @@ def _bib_source(fields: dict[str, str], base: Path) -> str | None:
     return url or None
 
 
+_BIB_FIELD = re.compile(r"\s*(\w[\w\-]*)\s*=\s*")
+
+
 def _bib_fields(text: str, pos: int) -> dict[str, str]:
     """The fields of one entry starting at `pos`, braces and quotes balanced."""
     fields: dict[str, str] = {}
-    depth = 1
-    while pos < len(text) and depth > 0:
-        m = re.compile(r"\s*(\w[\w\-]*)\s*=\s*").match(text, pos)
+    while pos < len(text):
+        m = _BIB_FIELD.match(text, pos)
         if not m:
-            if text[pos] == "}":
+            if text[pos] in "}@":  # its end, or the next entry of a list whose entry was never closed
                 break
             pos += 1
             continue
