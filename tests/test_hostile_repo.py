@@ -764,3 +764,52 @@ def test_a_reading_list_that_would_exhaust_memory_or_the_stack_is_one_line(text,
     llm = FakeLLM(lambda m: REPLY)
     refused(run(["batch", "list.yaml"], llm), "list.yaml", named)
     assert llm.history == []
+
+
+# -- what is printed: a name or title from outside cannot command the terminal --------------------
+
+def test_a_file_name_with_terminal_commands_is_shown_not_sent_to_the_terminal(clone, decoy, paper):
+    name = "\x1b]0;OWNED\x1b\\\x1b[2J\u202efdp.md"
+    (clone / "unsorted").mkdir()
+    (clone / "unsorted" / name).symlink_to(decoy.root / ".bashrc")
+    line = refused(run(["read", str(paper)]), "is a symlink")
+    assert "\x1b" not in line and "\u202e" not in line
+    assert "\\x1b]0;OWNED" in line and "\\u202e" in line
+    decoy.untouched()
+
+
+@pytest.mark.parametrize("title", ["Results [/bold] and [link=https://evil.example]more[/link]",
+                                   "Escape \x1b[2J codes"])
+def test_a_pdf_title_with_markup_or_terminal_codes_is_printed_as_text(title, clone, tmp_path):
+    pdf = sample_paper(tmp_path / "odd.pdf", title=title)
+    (clone / "list.txt").write_text(f"{pdf}\n", "utf-8")
+    result = run(["batch", "list.txt"])
+    assert result.exit_code == 0, result.output
+    assert "\x1b[2J" not in result.output and "internal error" not in result.output
+    result = run(["sections", str(pdf)])
+    assert result.exit_code == 0 and "\x1b[2J" not in result.output, result.output
+
+
+def test_a_title_with_markup_or_terminal_codes_prints_as_it_reads():
+    """The PDF reader drops control characters of its own accord; a title from arXiv or a note does
+    not pass through it."""
+    from rich.console import Console
+
+    from paper_reader.cli.show import section_tree
+    from paper_reader.types import Paper, Section
+
+    title = "Results [/bold] [link=https://evil.example]x[/link] \x1b]0;OWNED\x07 \u202efdp"
+    paper = Paper(source="x.pdf", title=title, pages=["text"], sections=[Section(title="Intro [/]", number="1")])
+    console = Console(record=True, width=200, color_system=None)
+    console.print(section_tree(paper))
+    out = console.export_text()
+    assert "Results [/bold] [link=https://evil.example]x[/link] \\x1b]0;OWNED\\x07 \\u202efdp" in out
+    assert "1 Intro [/]" in out and "\x1b" not in out
+
+
+def test_a_dry_run_with_a_failing_entry_is_one_line_and_exit_1(clone, paper):
+    (clone / "list.txt").write_text(f"{paper}\nmissing.pdf\n", "utf-8")
+    result = run(["batch", "list.txt", "--dry-run"])
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output and "Traceback" not in result.output
+    assert "missing.pdf" in result.stderr and "no such file" in result.stderr

@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from rich.markup import escape
+from paper_reader.cli.common import plain, shown
 
 from paper_reader.cli.common import _errors, _injected_model, check_lang, err
 
@@ -46,7 +46,7 @@ def sections(
         else:
             doc = open_paper(paper, settings)
     for warning in doc.warnings:
-        err.print(f"Warning: {warning}", style="yellow", soft_wrap=True, markup=False)
+        err.print(f"Warning: {shown(warning)}", style="yellow", soft_wrap=True)
     if as_json:
         typer.echo(paper_json(doc))
     else:
@@ -87,12 +87,12 @@ def ask(
         session = ask_session(paper, settings, model=_injected_model(ctx, settings), save=not no_save)
         try:
             if question:
-                typer.echo(session.ask(question))
+                typer.echo(plain(session.ask(question)))
             else:
                 _interactive(session)
         finally:
             if session.note_path and session.asked:
-                err.print(f"[dim]Added {session.asked} question(s) to {escape(str(session.note_path))}[/dim]")
+                err.print(f"[dim]Added {session.asked} question(s) to {shown(str(session.note_path))}[/dim]")
                 if settings.commit:
                     commit_qa(session)
 
@@ -105,8 +105,8 @@ def _interactive(session) -> None:
 
     console = Console()
     paper = session.paper
-    console.print(f"[bold]{escape(paper.title)}[/bold] [dim]({paper.page_count} pages, {len(paper.sections)} sections"
-                  f"{', answers go to ' + escape(str(session.note_path)) if session.note_path else ''})[/dim]\n"
+    console.print(f"[bold]{shown(paper.title)}[/bold] [dim]({paper.page_count} pages, {len(paper.sections)} sections"
+                  f"{', answers go to ' + shown(str(session.note_path)) if session.note_path else ''})[/dim]\n"
                   "[dim]Ask about the paper, a page (\"what is on page 2?\") or a section (\"summarize section 3\"); "
                   "an empty line or Ctrl-D ends.[/dim]")
     while True:
@@ -120,7 +120,7 @@ def _interactive(session) -> None:
             with console.status("[dim]thinking…[/dim]"):
                 answer = session.ask(question)
         except PartMissing as exc:
-            console.print(f"[yellow]{escape(str(exc))}[/yellow]")
+            console.print(f"[yellow]{shown(str(exc))}[/yellow]")
             continue
         console.print(Markdown(answer))
 

@@ -24,6 +24,25 @@ app = typer.Typer(
 )
 err = Console(stderr=True, highlight=False)
 
+# Control characters (ESC starts a terminal command: set the title, clear the screen, rewrite what
+# was printed) and bidirectional overrides (text shown in another order than it reads) may sit in a
+# file name, a PDF's title or a note of a cloned repository: shown as \x1b, never sent raw.
+_UNSHOWN = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0b, 0x20), 0x7f, *range(0x80, 0xa0))}
+_UNSHOWN.update({c: f"\\u{c:04x}" for c in (*range(0x202a, 0x202f), *range(0x2066, 0x206a))})
+
+
+def plain(text) -> str:
+    """Text from outside (a title, a model's answer) for the terminal: control characters made visible."""
+    return str(text).translate(_UNSHOWN)
+
+
+def shown(text) -> str:
+    """Text from outside (a path, a title, an error naming them) as rich markup that prints as it
+    is: markup escaped, control characters made visible."""
+    from rich.markup import escape
+
+    return escape(plain(text))
+
 def check_lang(value: Optional[str]) -> Optional[str]:
     """--lang is en or zh: anything else is a usage error (exit 2), before any work."""
     if value is not None and value not in ("en", "zh"):
@@ -75,26 +94,22 @@ class _errors:
         if isinstance(exc, (PaperReaderError, KeyboardInterrupt)):
             err.quiet = False  # --quiet keeps errors
         if isinstance(exc, PaperReaderError):
-            from rich.markup import escape
-
             from paper_reader.files import redact_urls
 
-            err.print(f"[red]Error: {escape(redact_urls(str(exc)))}[/red]", soft_wrap=True)
+            err.print(f"[red]Error: {shown(redact_urls(str(exc)))}[/red]", soft_wrap=True)
             raise typer.Exit(1)
         if isinstance(exc, KeyboardInterrupt):
             err.print(f"[red]{interrupt_message()}[/red]", soft_wrap=True)
             raise typer.Exit(130)
-        if isinstance(exc, Exception) and not isinstance(exc, (click.exceptions.Exit, click.ClickException,
+        if isinstance(exc, Exception) and not isinstance(exc, (click.exceptions.Exit, typer.Exit, click.ClickException,
                                                                 click.exceptions.Abort)):
             # a bug of this program: its real cause in one line, the traceback under -v; never retried
-            from rich.markup import escape
-
             err.quiet = False
             if getattr(err, "verbose", False):
                 err.print_exception()
             where = traceback.extract_tb(tb)[-1] if tb else None
             place = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
-            err.print(f"[red]Error: internal error{place}: {escape(type(exc).__name__)}: {escape(str(exc))[:300]} "
+            err.print(f"[red]Error: internal error{place}: {shown(type(exc).__name__)}: {shown(str(exc)[:300])} "
                       "(a bug in paper-reader; -v shows the traceback)[/red]", soft_wrap=True)
             raise typer.Exit(1)
         return False
@@ -116,10 +131,10 @@ class _progress:
     def __call__(self, stage: str, detail: str, done: int, total: int) -> None:
         from paper_reader.files import redact_urls
 
-        detail = redact_urls(detail)  # the paper argument may be a URL with a password or signature
+        detail = shown(redact_urls(detail)[:50])  # a URL may hold a password or signature; a title, ESC
         if stage not in self._tasks:
             self._tasks[stage] = self._bar.add_task(stage, total=total, detail=detail)
-        self._bar.update(self._tasks[stage], completed=done, total=total, detail=detail[:50])
+        self._bar.update(self._tasks[stage], completed=done, total=total, detail=detail)
 
     def __exit__(self, *exc):
         self._bar.__exit__(*exc)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
+from paper_reader.cli.common import plain, shown
 
 from paper_reader.cli.common import _errors, _injected_model, _warn_if_embedded, check_lang, err
 
@@ -34,7 +34,7 @@ def init(
     with _errors():
         created = init_repo(folder, model=model, lang=lang)
     for path in created:
-        err.print(f"[green]created[/green] {path}")
+        err.print(f"[green]created[/green] {shown(path)}")
     typer.echo(str(folder.resolve()))
 
 
@@ -64,10 +64,10 @@ def _dry_run(entries, settings, model) -> None:
         try:
             est = dry_run(e.source, replace(settings, lang=e.lang or settings.lang), model=model)
         except PaperReaderError as exc:
-            err.print(f"[red]failed[/red] {escape(redact_source(e.source))}: {escape(str(exc))}", soft_wrap=True)
+            err.print(f"[red]failed[/red] {shown(redact_source(e.source))}: {shown(str(exc))}", soft_wrap=True)
             failed = True
             continue
-        typer.echo(est.line())
+        typer.echo(plain(est.line()))
         total += est.cost or 0.0
         unknown = unknown or est.cost is None
     typer.echo(f"total: ~${total:.4f}" + (" (some models have no known price)" if unknown else ""))
@@ -131,21 +131,21 @@ def batch(
             return _dry_run(entries, settings, injected)
         if injected is None:
             _warn_if_embedded(settings.model)
-        shown = [replace(e, source=redact_source(e.source)) for e in entries]  # no secrets in URLs shown
+        listed = [replace(e, source=redact_source(e.source)) for e in entries]  # no secrets in URLs shown
         try:
-            with BatchDisplay(err, shown) as display:
+            with BatchDisplay(err, listed) as display:
                 results = run_batch(entries, settings, model=injected, force=force or discard_edits,
                                     progress=display, discard_edits=discard_edits)
         except BatchInterrupted as stopped:  # the summary of what was done is not lost to Ctrl-C
-            err.print(batch_table([replace(r, entry=shown[i]) for i, r in enumerate(stopped.results)]))
+            err.print(batch_table([replace(r, entry=listed[i]) for i, r in enumerate(stopped.results)]))
             raise KeyboardInterrupt from None
-    err.print(batch_table([replace(r, entry=shown[i]) for i, r in enumerate(results)]))
+    err.print(batch_table([replace(r, entry=listed[i]) for i, r in enumerate(results)]))
     failed = [(i, r) for i, r in enumerate(results) if r.status == "failed"]
     for i, r in failed:
-        err.print(f"[red]failed[/red] {escape(shown[i].source)}: {escape(r.error)}", soft_wrap=True)
+        err.print(f"[red]failed[/red] {shown(listed[i].source)}: {shown(r.error)}", soft_wrap=True)
     for r in results:
         if as_json:
-            typer.echo(_result_json(r, shown[results.index(r)].source))
+            typer.echo(_result_json(r, listed[results.index(r)].source))
         elif r.status == "done" and r.path:
             typer.echo(str(r.path))
     if failed:
@@ -178,7 +178,7 @@ def config_command(as_json: bool = typer.Option(False, "--json", help="Print JSO
     for column in ("setting", "value", "from"):
         table.add_column(column)
     for name, value, origin in rows:
-        table.add_row(name, escape(value), escape(origin) if origin != "default" else "[dim]default[/dim]")
+        table.add_row(name, shown(value), shown(origin) if origin != "default" else "[dim]default[/dim]")
     from rich.console import Console
 
     Console().print(table)

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from paper_reader.cli.common import _errors, _injected_model, _progress, _warn_if_embedded, check_lang, err
+from paper_reader.cli.common import _errors, _injected_model, _progress, _warn_if_embedded, check_lang, err, plain, shown
 
 READ_HELP = """Read one paper and write its ten-question notes (Markdown). Prints the note's path.
 
@@ -78,7 +78,7 @@ def read(
         if dry_run:
             from paper_reader.writing.dryrun import dry_run as estimate
 
-            typer.echo(estimate(paper, settings, model=_injected_model(ctx, settings)).line())
+            typer.echo(plain(estimate(paper, settings, model=_injected_model(ctx, settings)).line()))
             return
         if not ctx.obj:
             _warn_if_embedded(settings.model)
@@ -91,7 +91,7 @@ def read(
               f"{u.input_tokens:,} tokens in ({u.cached_input_tokens:,} from the provider's cache), "
               f"{u.output_tokens:,} out, ${u.cost:.4f}[/dim]")
     for warning in result.notes.paper.warnings:
-        err.print(f"Warning: {warning}", style="yellow", soft_wrap=True, markup=False)
+        err.print(f"Warning: {shown(warning)}", style="yellow", soft_wrap=True)
     if result.kept_edits:
         err.print(f"[yellow]Kept your hand edits to {result.kept_edits} in place of the regenerated text "
                   "(--discard-edits replaces them).[/yellow]", soft_wrap=True)

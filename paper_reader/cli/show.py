@@ -14,14 +14,16 @@ from paper_reader.types import Paper
 
 def section_tree(paper: Paper) -> Tree:
     """The sections as a rich tree with page ranges, and a line on the references."""
-    root = Tree(f"[bold]{paper.title}[/bold] [dim]({paper.page_count} pages, "
+    from paper_reader.cli.common import shown
+
+    root = Tree(f"[bold]{shown(paper.title)}[/bold] [dim]({paper.page_count} pages, "
                 f"sections from the {'PDF outline' if paper.section_source == 'outline' else 'text'})[/dim]")
     stack: list[tuple[int, Tree]] = [(0, root)]
     for s in paper.sections:
         while stack[-1][0] >= s.level:
             stack.pop()
         label = f"{s.number} {s.title}" if s.number else s.title
-        node = stack[-1][1].add(f"{label} [dim]{s.pages}[/dim]")
+        node = stack[-1][1].add(f"{shown(label)} [dim]{s.pages}[/dim]")
         stack.append((s.level, node))
     refs = paper.references
     root.add(f"[dim]{len(refs)} references ({sum(bool(r.arxiv) for r in refs)} with arXiv IDs, "
@@ -65,7 +67,9 @@ class BatchDisplay:
         return self
 
     def __call__(self, i: int, stage: str, detail: str) -> None:
-        name = short_name(self.entries[i].source)
+        from paper_reader.cli.common import shown
+
+        name = shown(short_name(self.entries[i].source))
         if stage in ("done", "skipped", "failed", "interrupted"):
             if i in self.rows:
                 self.progress.remove_task(self.rows.pop(i))
@@ -108,7 +112,9 @@ def batch_table(results) -> Table:
     table.add_column("tokens", justify="right", footer=f"{sum(r.tokens for r in results):,}")
     table.add_column("cost", justify="right", footer=f"${sum(r.cost for r in results):.4f}")
     colour = {"done": "green", "skipped": "dim", "failed": "red", "interrupted": "yellow"}
+    from paper_reader.cli.common import shown
+
     for r in results:
-        table.add_row((r.title or r.entry.source)[:60], f"[{colour.get(r.status, 'white')}]{r.status}[/]",
+        table.add_row(shown((r.title or r.entry.source)[:60]), f"[{colour.get(r.status, 'white')}]{r.status}[/]",
                       f"{r.seconds:.1f}", str(r.calls), f"{r.tokens:,}", f"${r.cost:.4f}")
     return table
