@@ -17,7 +17,7 @@ from paper_reader.errors import PaperReaderError
 from paper_reader.files import redact_urls
 from paper_reader.models.llm import LLM, Wrapper
 from paper_reader.types import QuestionSet, Word
-from paper_reader.sources.readinglist import Entry
+from paper_reader.sources.readinglist import Entry, check_entry
 from paper_reader.settings import Settings
 from paper_reader.writing.questions import load_questions
 
@@ -132,8 +132,7 @@ def _one(i: int, result: PaperResult, settings: Settings, llm: LLM, questions: Q
             report(i, stage, detail if stage == "write" else f"{done}/{total}")  # the display reads the counts
 
     try:
-        if entry.extra.get("missing"):
-            raise PaperReaderError(f"{redact_source(entry.source)}: the entry has no PDF file, arXiv ID or URL.")
+        check_entry(entry)
         job = Job(entry.source, entry.topic, tuple(entry.tags), entry.lang)
         done = read_job(job, settings, llm, questions, progress=progress, force=force, discard_edits=discard_edits,
                         claims=claims if claims is not None else {}, save_guard=lambda target: write_lock)

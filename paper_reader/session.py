@@ -82,6 +82,11 @@ def _paper_of_note(note: Path) -> str | Path:
     origin = note_source(read_file(note) or "")
     if not origin:
         raise InputError(f"{note} has no 'source:' in its front matter: pass the PDF instead.")
-    if parse_source(origin).kind is not SourceKind.PATH:
-        return origin  # the arXiv record or URL the note was made from
-    return Path(origin) if Path(origin).is_absolute() or Path(origin).exists() else note.parent / origin
+    paper = origin if parse_source(origin).kind is not SourceKind.PATH else \
+        Path(origin) if Path(origin).is_absolute() or Path(origin).exists() else note.parent / origin
+    from paper_reader.library.store import foreign_source
+
+    refusal = foreign_source(str(paper), note)  # a cloned note may not point at the user's files
+    if refusal:
+        raise InputError(refusal)
+    return paper  # the PDF, or the arXiv record or URL, the note was made from

@@ -238,6 +238,42 @@ def trusted_repository(root: str | Path) -> bool:
     return _trusted(Path(root) / REPO_CONFIG, data if isinstance(data, dict) else {})
 
 
+def made_here_path() -> Path:
+    """The record of notes repositories `paper-reader init` made on this machine (outside them all,
+    so a clone cannot carry a claim to be one)."""
+    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return state / "paper-reader" / "made-here.txt"
+
+
+def _made_here() -> set[str]:
+    from paper_reader.files import read_limited
+
+    try:
+        return set((read_limited(made_here_path(), 2**22) or b"").decode("utf-8", "replace").splitlines())
+    except OSError:
+        return set()
+
+
+def record_made_here(root: str | Path) -> None:
+    """Remember that this machine's `init` made the repository at `root` (a failure only means its
+    notes may not name files elsewhere until it is trusted)."""
+    from paper_reader.files import atomic_write
+
+    made = _made_here() | {os.path.realpath(root)}
+    try:
+        made_here_path().parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(made_here_path(), ("\n".join(sorted(made)) + "\n").encode("utf-8"))
+    except (OSError, ValueError):
+        pass
+
+
+def own_repository(root: str | Path) -> bool:
+    """Whether the notes repository at `root` is the user's own: made by `init` on this machine, or
+    trusted. Its notes and reading lists may then name PDFs and URLs anywhere; a clone's may name
+    only files inside it (anything else would read the user's files into notes that get pushed)."""
+    return os.path.realpath(root) in _made_here() or trusted_repository(root)
+
+
 def _deployments(value, where: str) -> tuple:
     """A list of litellm parameter mappings, each naming at least its model."""
     if not isinstance(value, list) or not all(isinstance(d, dict) and d.get("model") for d in value):

@@ -292,7 +292,8 @@ def test_a_reading_list_that_is_a_symlink_out_is_refused(clone, decoy):
 
 
 def test_a_reading_list_topic_that_leaves_the_repository_fails_that_paper(clone, decoy, paper):
-    (clone / "list.yaml").write_text(f"- source: {paper}\n  topic: ../escape\n", "utf-8")
+    (clone / "paper.pdf").write_bytes(paper.read_bytes())
+    (clone / "list.yaml").write_text("- source: paper.pdf\n  topic: ../escape\n", "utf-8")
     result = run(["batch", "list.yaml"])
     assert result.exit_code == 1 and "must be a folder inside the notes repository" in result.stderr
     assert not (clone.parent / "escape").exists()
@@ -780,9 +781,9 @@ def test_a_file_name_with_terminal_commands_is_shown_not_sent_to_the_terminal(cl
 
 @pytest.mark.parametrize("title", ["Results [/bold] and [link=https://evil.example]more[/link]",
                                    "Escape \x1b[2J codes"])
-def test_a_pdf_title_with_markup_or_terminal_codes_is_printed_as_text(title, clone, tmp_path):
-    pdf = sample_paper(tmp_path / "odd.pdf", title=title)
-    (clone / "list.txt").write_text(f"{pdf}\n", "utf-8")
+def test_a_pdf_title_with_markup_or_terminal_codes_is_printed_as_text(title, clone):
+    pdf = sample_paper(clone / "odd.pdf", title=title)
+    (clone / "list.txt").write_text("odd.pdf\n", "utf-8")
     result = run(["batch", "list.txt"])
     assert result.exit_code == 0, result.output
     assert "\x1b[2J" not in result.output and "internal error" not in result.output
@@ -813,3 +814,70 @@ def test_a_dry_run_with_a_failing_entry_is_one_line_and_exit_1(clone, paper):
     assert result.exit_code == 1, result.output
     assert "internal error" not in result.output and "Traceback" not in result.output
     assert "missing.pdf" in result.stderr and "no such file" in result.stderr
+
+
+# -- a clone's notes and lists name its own papers, not the user's files ---------------------------
+
+def _note_naming(clone: Path, source: str) -> Path:
+    (clone / "ml").mkdir(exist_ok=True)
+    note = clone / "ml" / "Innocent.md"
+    note.write_text(f"---\ntitle: Innocent\nsource: {source}\n---\n\n# 1. What?\n\nText.\n", "utf-8")
+    return note
+
+
+@pytest.mark.parametrize("how", ["absolute", "relative", "url"])
+def test_a_cloned_note_whose_source_is_outside_is_not_read_when_asked(how, clone, decoy, tmp_path):
+    private = sample_paper(decoy.root / "private.pdf", title="My Private Draft")
+    decoy.before = decoy.snapshot()
+    source = {"absolute": str(private), "relative": "../../home/private.pdf",
+              "url": "https://user:pw@evil.example/x.pdf"}[how]
+    note = _note_naming(clone, source)
+    before = note.read_bytes()
+    llm = FakeLLM(lambda m: REPLY)
+    line = refused(run(["ask", str(note), "what is it?"], llm), "Innocent.md names",
+                   "give it on the command line yourself")
+    assert "pw@" not in line
+    assert llm.history == [] and note.read_bytes() == before
+    decoy.untouched()
+
+
+def test_a_cloned_note_may_name_its_own_pdf_or_an_arxiv_paper(clone, paper):
+    (clone / "papers").mkdir()
+    (clone / "papers" / "own.pdf").write_bytes(paper.read_bytes())
+    note = _note_naming(clone, "../papers/own.pdf")
+    result = run(["ask", str(note), "what is it?"])
+    assert result.exit_code == 0, result.output
+    assert "# Q&A" in note.read_text("utf-8")
+
+
+def test_a_cloned_reading_list_may_not_name_the_users_files(clone, decoy, paper):
+    private = sample_paper(decoy.root / "private.pdf", title="My Private Draft")
+    decoy.before = decoy.snapshot()
+    (clone / "own.pdf").write_bytes(paper.read_bytes())
+    (clone / "list.txt").write_text(f"{private}\n../home/private.pdf\nhttps://evil.example/x.pdf\nown.pdf\n", "utf-8")
+    result = run(["batch", "list.txt", "-j", "1"])
+    assert result.exit_code == 1
+    assert result.stderr.count("may name only its own files") == 2
+    assert "may not choose a server" in result.stderr and "1 done" in result.stderr
+    assert "Private" not in "".join(p.read_text("utf-8") for p in clone.rglob("*.md"))
+    decoy.untouched()
+
+
+def test_the_users_own_repository_and_a_trusted_one_name_any_pdf(tmp_path, decoy, paper, monkeypatch):
+    """`init` on this machine makes the repository the user's own: their reading list and notes
+    name PDFs anywhere, as before. A clone the user trusts does too."""
+    own = tmp_path / "mine"
+    assert run(["init", str(own)]).exit_code == 0
+    monkeypatch.chdir(own)
+    (own / "list.txt").write_text(f"{paper}\n", "utf-8")
+    assert run(["batch", "list.txt"]).exit_code == 0
+    note = next(p for p in own.rglob("*.md") if p.name != "README.md")
+    assert run(["ask", str(note), "what is it?"]).exit_code == 0
+    clone = tmp_path / "cloned-trusted"
+    clone.mkdir()
+    (clone / "paper-reader.yaml").write_text("lang: en\n", "utf-8")
+    note = _note_naming(clone, str(paper))
+    monkeypatch.chdir(clone)
+    refused(run(["ask", str(note), "what is it?"]), "may name only its own files")
+    monkeypatch.setenv("PAPER_READER_TRUST_REPO", "1")
+    assert run(["ask", str(note), "what is it?"]).exit_code == 0

@@ -56,12 +56,14 @@ def _dry_run(entries, settings, model) -> None:
     from dataclasses import replace
 
     from paper_reader.batch import redact_source
+    from paper_reader.sources.readinglist import check_entry
     from paper_reader.writing.dryrun import dry_run
     from paper_reader.errors import PaperReaderError
 
     total, unknown, failed = 0.0, False, False
     for e in entries:
         try:
+            check_entry(e)
             est = dry_run(e.source, replace(settings, lang=e.lang or settings.lang), model=model)
         except PaperReaderError as exc:
             err.print(f"[red]failed[/red] {shown(redact_source(e.source))}: {shown(str(exc))}", soft_wrap=True)

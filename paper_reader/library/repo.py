@@ -110,7 +110,10 @@ def init_repo(path: Path, *, model: str | None = None, lang: str = "en") -> list
     _untrusted_git_dir_inside(root)  # `git init` in a .git that leads out would write a repository there
     written = []
     if read_file(root / REPO_CONFIG, root) is None:
+        from paper_reader.settings import record_made_here
+
         written.append(write_file(root / REPO_CONFIG, _config_text(model or EMBEDDED_MODEL, lang), root))
+        record_made_here(root)  # its config is the user's: its notes may name the user's PDFs
     if _ensure_gitignore(root, root / ".gitignore"):
         written.append(root / ".gitignore")
     readme = root / "README.md"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -44,7 +44,22 @@ def load_list(path: str | Path) -> list[Entry]:
         entries = parse_text(text, p.parent)
     if not entries:
         raise InputError(f"{p}: the reading list has no entries.")
-    return entries
+    from paper_reader.library.store import foreign_source
+
+    return [replace(e, extra={**e.extra, "refused": why}) if (why := foreign_source(e.source, p)) else e
+            for e in entries]
+
+
+def check_entry(entry: Entry) -> None:
+    """Refuse, for this entry alone, one that names no paper or one its list may not name
+    (store.foreign_source)."""
+    if entry.extra.get("refused"):
+        raise InputError(entry.extra["refused"])
+    if entry.extra.get("missing"):
+        from paper_reader.sources.http import redact
+
+        shown = redact(entry.source) if "://" in entry.source else entry.source
+        raise InputError(f"{shown}: the entry has no PDF file, arXiv ID or URL.")
 
 
 def decode_list(raw: bytes, where: Path | str = "list") -> str:
