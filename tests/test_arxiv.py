@@ -222,3 +222,19 @@ def test_api_requests_are_spaced_by_min_interval(server):
     # Ungated, the two arrive ~2 ms apart. The gate spaces the sends; arrival times on the server's clock
     # can lose what the first request spent in transit, which on a loaded machine has reached ~0.12 s.
     assert second.time - first.time >= 0.35
+
+
+@pytest.mark.parametrize("stored", ['{"id": "2112.11446", "version": "v1", "title": {"x": 1}}',
+                                    '{"id": "2112.11446", "version": "v1", "title": "T", "authors": "A, B"}',
+                                    '{"id": "2112.11446", "version": "v1", "title": "T", "authors": [1, 2]}',
+                                    "[" * 100_000 + "]" * 100_000])
+def test_stored_metadata_that_is_not_ours_is_looked_up_again(stored, server, cache):
+    """The metadata kept beside the downloads may come with a cloned repository's cache folder."""
+    first = fetch("arXiv:2112.11446v1", cache_dir=cache, **opts(server))
+    stored_files = [p for p in cache.rglob("*.json")]
+    assert stored_files
+    for path in stored_files:
+        path.write_text(stored, "utf-8")
+    again = fetch("arXiv:2112.11446v1", cache_dir=cache, **opts(server))
+    assert again.metadata == first.metadata
+    assert len(server.hits("api")) == 2  # looked up again, once

@@ -242,10 +242,20 @@ def _metadata(entry) -> ArxivMetadata:
 
 
 def _load_metadata(path: Path) -> ArxivMetadata | None:
+    """The stored record, or None for a miss, a damaged entry or one that is not what this program
+    writes (it may come with a cloned repository's cache folder): the next lookup replaces it."""
     try:
-        return ArxivMetadata(**json.loads(read_limited(path, MAX_API_BYTES) or b""))  # limited, kept in a repository
-    except (OSError, ValueError, TypeError):
-        return None  # a miss, or a damaged entry that the next write replaces
+        meta = ArxivMetadata(**json.loads(read_limited(path, MAX_API_BYTES) or b""))  # limited
+    except (OSError, ValueError, TypeError, RecursionError):
+        return None
+    texts = (meta.id, meta.version, meta.title, meta.abstract, meta.published, meta.updated)
+    optional = (meta.doi, meta.journal_ref, meta.pdf_url)
+    lists = (meta.authors, meta.categories)
+    if not (all(isinstance(t, str) for t in texts) and all(t is None or isinstance(t, str) for t in optional)
+            and all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in lists)
+            and isinstance(meta.withdrawn, bool)):
+        return None
+    return meta
 
 
 
