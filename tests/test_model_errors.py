@@ -245,3 +245,20 @@ def test_an_openai_compatible_provider_with_its_own_key_is_called_with_that_key(
 def test_openai_models_still_use_the_openai_key(server):
     answer = LiteLLM(MODEL, retries=0).complete([{"role": "user", "content": "hello"}], 20)
     assert not answer.failed and len(server.requests) == 1
+
+
+@pytest.mark.parametrize("name", ["scaleway/some-model", "friendliai/some-model", "github/some-model"])
+def test_a_provider_outside_litellms_openai_compatible_list_is_not_lent_the_key(name, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-user-openai-secret")
+    for var in [v for v in os.environ if v.startswith(("SCALEWAY", "FRIENDLI", "GITHUB"))]:
+        monkeypatch.delenv(var)
+    with pytest.raises(ModelError, match="would send your OPENAI_API_KEY"):
+        LiteLLM(name, retries=0)._key_checked
+
+
+def test_a_provider_whose_own_key_is_set_or_on_this_machine_is_not_refused(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-user-openai-secret")
+    monkeypatch.setenv("SCALEWAY_API_KEY", "own")
+    LiteLLM("scaleway/some-model", retries=0)._no_borrowed_key()
+    LiteLLM("ollama/llama3", retries=0)._no_borrowed_key()  # localhost
+    LiteLLM("anthropic/claude-3-5-sonnet", retries=0)._no_borrowed_key()

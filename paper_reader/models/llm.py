@@ -243,8 +243,13 @@ class LiteLLM:
             _, provider, own_key, base = lm.get_llm_provider(self.name)
         except Exception:  # a model string litellm cannot place: the call will say so
             return
-        if provider in ("openai", "azure") or provider not in lm.openai_compatible_providers or own_key:
-            return
+        if provider in ("openai", "azure", "text-completion-openai", "custom_openai") or own_key or not base:
+            return  # OpenAI's own server (or the base the user set for it), or a key of the provider's own
+        if provider in ("ollama", "ollama_chat", "llamafile", "lm_studio", "hosted_vllm"):
+            return  # servers people run on their own machine (ollama's default is localhost)
+        prefix = provider.upper().replace("-", "_").split("_")[0]
+        if any(k.startswith(prefix) and k.endswith(("_KEY", "_TOKEN")) and v for k, v in os.environ.items()):
+            return  # the provider's own key is set; litellm reads it when it calls
         if base:  # the provider's own server (its default, or its *_API_BASE variable)
             from paper_reader.files import redact_urls
 
