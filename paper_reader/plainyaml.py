@@ -74,3 +74,19 @@ def load(text: str, loader: type = SafeLoader):
         raise ComposerError(None, None, "nested too deeply", None) from None
     except (ValueError, TypeError, OverflowError) as exc:
         raise BadValue(f"a value cannot be read ({' '.join(str(exc).split())[:120]})") from None
+
+
+MAX_NUMBER_CHARS = 100  # PyYAML builds 1:1:1:... (base 60) and 0x... integers in time quadratic in their length
+
+
+def _bounded_number(construct):
+    def build(loader, node):
+        if len(node.value) > MAX_NUMBER_CHARS:
+            raise BadValue(f"a number of {len(node.value):,} characters (at most {MAX_NUMBER_CHARS})")
+        return construct(loader, node)
+
+    return build
+
+
+SafeLoader.add_constructor("tag:yaml.org,2002:int", _bounded_number(yaml.SafeLoader.construct_yaml_int))
+SafeLoader.add_constructor("tag:yaml.org,2002:float", _bounded_number(yaml.SafeLoader.construct_yaml_float))
