@@ -361,6 +361,14 @@ BOUNDLESS = {  # what a template may compute that would hang the run or fill the
     "endless-output": "{% for i in range(99999) %}{% for j in range(99999) %}{{ j }}{% endfor %}{% endfor %}",
     "recursion": "{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}",
     "lorem-ipsum": "{{ lipsum(10**7) }}",
+    "string-method-width": '{{ "x".ljust(10**10) }}{{ "x".zfill(10**10) }}',
+    "string-method-count": '{{ "x".expandtabs(10**9) }}',
+    "join-of-a-repeated-list": '{{ (["x" * 900000] * 200)|join|length }}',
+    "huge-integer-division": "{% set b = (((9**64)**64)**64)**16 %}{% set r = (b * b) % (b + 1) %}done",
+    "division-by-zero": "{{ 1 / 0 }}",
+    "float-overflow": "{{ 2.0 ** 100000 }}",
+    "mixed-sort": '{{ [1, "a"]|sort }}',
+    "format-arguments": '{{ "%s" % (1, 2) }}',
 }
 
 

@@ -68,12 +68,13 @@ MAX_OUTPUT_CHARS = 16_000_000
 MAX_NUMBER_ARG = 1_000_000  # a width, a count, a length given to a filter or a format
 RENDER_SECONDS = 10.0
 RENDER_MEMORY = 1 << 30  # bytes of memory a render may add to the process's peak
+MAX_INT_BITS = 4096  # about 1,200 digits: no note computes with more
 
 
 class BoundedSandbox(ImmutableSandboxedEnvironment):
     """The sandbox for users' templates, with the bounds above on what a template may compute."""
 
-    intercepted_binops = frozenset({"*", "**", "%"})
+    intercepted_binops = frozenset({"*", "**", "%", "/", "//"})
 
     def __init__(self, **options):
         super().__init__(**options)
@@ -81,21 +82,40 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         self.filters = {name: _small_arguments(name, f) for name, f in self.filters.items()}
 
     def call_binop(self, context, operator, left, right):
-        if operator == "**" and isinstance(right, int) and right > 64 and isinstance(left, int) and abs(left) > 1:
-            raise SecurityError(f"{left} ** {right} is too large a power")
+        # one C call on huge integers (a division of million-digit numbers) runs for minutes
+        if any(isinstance(v, int) and v.bit_length() > MAX_INT_BITS for v in (left, right)):
+            raise SecurityError(f"arithmetic on a number of more than {MAX_INT_BITS:,} bits")
+        if (operator == "**" and isinstance(right, int) and isinstance(left, int) and abs(left) > 1
+                and left.bit_length() * right > MAX_INT_BITS):
+            raise SecurityError(f"a {left.bit_length():,}-bit number to the power {right:,} is too large")
         if operator == "*":
             count, seq = (right, left) if isinstance(right, int) else (left, right)
-            if isinstance(count, int) and isinstance(seq, (str, list, tuple)) and count * len(seq) > MAX_OUTPUT_CHARS:
-                raise SecurityError(f"repeating a value of length {len(seq):,} {count:,} times is more than a note holds")
+            if isinstance(count, int) and isinstance(seq, (str, list, tuple)) and count * _size(seq) > MAX_OUTPUT_CHARS:
+                raise SecurityError(f"repeating a value of size {_size(seq):,} {count:,} times is more than a note holds")
         if operator == "%" and isinstance(left, str):
             _small_format(left)
         return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (jinja's own signature)
+        # a string's own methods take widths and counts too: "x".ljust(10**10), .zfill, .center, ...
+        if isinstance(getattr(__obj, "__self__", None), str):
+            for value in (*args, *kwargs.values()):
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) >= MAX_NUMBER_ARG:
+                    raise SecurityError(f"the string method '{__obj.__name__}' was given {value:g}, too large a number")
+        return super().call(__context, __obj, *args, **kwargs)
 
     def wrap_str_format(self, value):  # "...".format(...) and .format_map(...)
         wrapped = super().wrap_str_format(value)
         if wrapped is not None:
             _small_format(value.__self__)
         return wrapped
+
+
+def _size(seq) -> int:
+    """Characters (or items) a string or list holds, counting the strings in a list by their length."""
+    if isinstance(seq, str):
+        return len(seq)
+    return sum(len(x) if isinstance(x, (str, list, tuple)) else 1 for x in seq)
 
 
 def _small_format(spec) -> None:
@@ -237,6 +257,10 @@ def render_file(path: str | Path, **values) -> str:
         return render_bounded(template, values)
     except RecursionError:
         raise TemplateError(f"Template {path}: a macro or include calls itself without end.") from None
+    except MemoryError:
+        raise TemplateError(f"Template {path}: rendering ran out of memory.") from None
+    except (ArithmeticError, ValueError, TypeError, LookupError) as exc:  # {{ 1/0 }}, [1, "a"]|sort
+        raise TemplateError(f"Template {path}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}.") from None
     except SecurityError as exc:
         raise TemplateError(f"Template {path}: refused an unsafe operation ({exc}).") from exc
     except jinja2.TemplateError as exc:
