@@ -893,3 +893,15 @@ def test_the_users_own_repository_and_a_trusted_one_name_any_pdf(tmp_path, decoy
     refused(run(["ask", str(note), "what is it?"]), "may name only its own files")
     monkeypatch.setenv("PAPER_READER_TRUST_REPO", "1")
     assert run(["ask", str(note), "what is it?"]).exit_code == 0
+
+
+def test_a_relative_cache_folder_keeps_its_size_memo_where_it_was_opened(tmp_path, monkeypatch):
+    """The memo is saved at exit: by then the process may be in another folder."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    monkeypatch.chdir(tmp_path / "a")
+    cached = CachedLLM(FakeLLM(lambda m: REPLY), "cache")
+    cached.count_tokens("some text")
+    monkeypatch.chdir(tmp_path / "b")
+    cached._sizes.save()
+    assert list((tmp_path / "a" / "cache" / "sizes").glob("*.json")) and not list((tmp_path / "b").iterdir())

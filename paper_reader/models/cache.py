@@ -96,7 +96,7 @@ class CachedLLM(Wrapper):
 
     def __init__(self, inner: LLM, directory: str | Path):
         super().__init__(inner)
-        self.directory = Path(directory)
+        self.directory = Path(directory).absolute()  # the size memo is saved at exit, maybe from another folder
         stats.enabled = True
         self._sizes = _SizeMemo(self.directory / "sizes" / (hashlib.sha256(self.name.encode()).hexdigest()[:16] + ".json"))
 
