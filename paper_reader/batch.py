@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from paper_reader.sources.http import redact
+from paper_reader.sources.http import redact_source
 from paper_reader.core import Job, NoteExists, check_note_template, open_model, read_job
 from paper_reader.library.placement import repo_root
 from paper_reader.errors import PaperReaderError
@@ -81,8 +81,8 @@ def run_batch(entries: list[Entry], settings: Settings, model: LLM | None = None
     from paper_reader.library.repo import repo_lock
 
     report = progress or (lambda *a: None)
-    check_note_template(settings)  # once, before any paper: template, git identity
     questions = load_questions(settings.template)  # a broken question set fails once, too
+    check_note_template(settings, questions)  # once, before any paper: template, git identity
     stop = stop or threading.Event()
     results = [PaperResult(e) for e in entries]
     llm = Throttled(model or open_model(settings), settings.concurrency)
@@ -154,8 +154,3 @@ def _one(i: int, result: PaperResult, settings: Settings, llm: LLM, questions: Q
         report(i, "failed", result.error)
     finally:
         result.seconds = time.monotonic() - started
-
-
-def redact_source(source: str) -> str:
-    """A reading-list entry fit to show: a URL without its password or signed query."""
-    return redact(source) if "://" in source else source

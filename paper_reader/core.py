@@ -41,13 +41,13 @@ def open_model(settings: Settings) -> LLM:
     return CachedLLM(model, settings.cache_path()) if settings.cache else model
 
 
-def check_note_template(settings: Settings) -> None:
+def check_note_template(settings: Settings, questions: QuestionSet) -> None:
     """Before any model call, everything that would make the paid-for work fail at the end: the
     user's note template (rendered on a placeholder note), and with --commit in a notes repository, git and an identity."""
     if settings.note_template:
         from paper_reader.writing.render import check_template_renders
 
-        check_template_renders(settings.note_template, load_questions(settings.template), settings.lang)
+        check_template_renders(settings.note_template, questions, settings.lang)
     root = repo_root(settings)
     if settings.commit and root is not None:
         from paper_reader.library.repo import check_can_commit
@@ -140,7 +140,7 @@ def read(source: str | Path, settings: Settings, model: LLM | None = None,
          discard_edits: bool = False) -> ReadResult:
     """Read a paper and write its note; `model` is injectable (tests pass a fake)."""
     questions = load_questions(settings.template)
-    check_note_template(settings)
+    check_note_template(settings, questions)
     return read_job(Job(str(source), topic), settings, model or open_model(settings), questions,
                     progress=progress, force=force, discard_edits=discard_edits)
 

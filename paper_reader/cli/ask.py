@@ -7,9 +7,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from paper_reader.cli.common import plain, shown
-
-from paper_reader.cli.common import _errors, _injected_model, check_lang, err
+from paper_reader.cli.common import _errors, _injected_model, check_lang, err, plain, shown
 
 
 SECTIONS_HELP = """Show the section tree with page ranges and the references found.

@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from paper_reader.cli.common import plain, shown
 
-from paper_reader.cli.common import _errors, _injected_model, _warn_if_embedded, check_lang, err
+from paper_reader.cli.common import _errors, _injected_model, _warn_if_embedded, check_lang, err, plain, shown
 
 
 INIT_HELP = """Create a notes repository (or adopt an existing one): config, index README, .gitignore, git.

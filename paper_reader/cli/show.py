@@ -9,13 +9,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.tree import Tree
 
+from paper_reader.cli.common import shown
 from paper_reader.types import Paper
 
 
 def section_tree(paper: Paper) -> Tree:
     """The sections as a rich tree with page ranges, and a line on the references."""
-    from paper_reader.cli.common import shown
-
     root = Tree(f"[bold]{shown(paper.title)}[/bold] [dim]({paper.page_count} pages, "
                 f"sections from the {'PDF outline' if paper.section_source == 'outline' else 'text'})[/dim]")
     stack: list[tuple[int, Tree]] = [(0, root)]
@@ -67,8 +66,6 @@ class BatchDisplay:
         return self
 
     def __call__(self, i: int, stage: str, detail: str) -> None:
-        from paper_reader.cli.common import shown
-
         name = shown(short_name(self.entries[i].source))
         if stage in ("done", "skipped", "failed", "interrupted"):
             if i in self.rows:
@@ -112,8 +109,6 @@ def batch_table(results) -> Table:
     table.add_column("tokens", justify="right", footer=f"{sum(r.tokens for r in results):,}")
     table.add_column("cost", justify="right", footer=f"${sum(r.cost for r in results):.4f}")
     colour = {"done": "green", "skipped": "dim", "failed": "red", "interrupted": "yellow"}
-    from paper_reader.cli.common import shown
-
     for r in results:
         table.add_row(shown((r.title or r.entry.source)[:60]), f"[{colour.get(r.status, 'white')}]{r.status}[/]",
                       f"{r.seconds:.1f}", str(r.calls), f"{r.tokens:,}", f"${r.cost:.4f}")

@@ -107,7 +107,10 @@ def init_repo(path: Path, *, model: str | None = None, lang: str = "en") -> list
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RepoError(f"Cannot create {root}: {exc.strerror or exc}. Choose another folder.") from exc
-    _untrusted_git_dir_inside(root)  # `git init` in a .git that leads out would write a repository there
+    from paper_reader.settings import trusted_repository
+
+    if not trusted_repository(root):
+        _git_dir_inside(root)  # `git init` in a .git that leads out would write a repository there
     written = []
     if read_file(root / REPO_CONFIG, root) is None:
         from paper_reader.settings import record_made_here
@@ -165,8 +168,7 @@ def _git_guard(root: Path) -> tuple[str, ...]:
 
     if trusted_repository(root):
         return ()
-    how = f"trust the repository: {how_to_trust()}"
-    _git_dir_inside(root, how)
+    _git_dir_inside(root)
     cmd = ["git", "-C", str(root), "config", "--list", "--name-only", "--show-scope", "--includes", "-z"]
     out = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", errors="replace").stdout.split("\0")
     # NUL-separated (scope, name) pairs: a name may hold any other character; the repository's own
@@ -175,19 +177,14 @@ def _git_guard(root: Path) -> tuple[str, ...]:
                       if scope in ("local", "worktree") and _FILTER.match(name)})
     if filters:
         raise RepoError(f"{root}/.git/config sets {', '.join(map(repr, filters))}: git would run that program on "
-                        f"every file paper-reader commits. Remove it, or {how}.")
+                        f"every file paper-reader commits. Remove it, or trust the repository: {how_to_trust()}.")
     return UNTRUSTED_GIT
 
 
-def _untrusted_git_dir_inside(root: Path) -> None:
-    from paper_reader.settings import how_to_trust, trusted_repository
-
-    if not trusted_repository(root):
-        _git_dir_inside(root, f"trust the repository: {how_to_trust()}")
-
-
-def _git_dir_inside(root: Path, how: str) -> None:
+def _git_dir_inside(root: Path) -> None:
     """A repository's own .git (a folder, a symlink, a gitdir: file) must lead inside it: git writes there."""
+    from paper_reader.settings import how_to_trust
+
     git = os.path.join(root, ".git")
     if not os.path.lexists(git):
         return
@@ -197,7 +194,7 @@ def _git_dir_inside(root: Path, how: str) -> None:
     where = os.path.realpath(found or git)
     if os.path.commonpath([where, real_root]) != real_root:
         raise RepoError(f"{root}/.git leads outside the notes repository (to {where}): git would write there. "
-                        f"Replace it with the repository's own .git, or {how}.")
+                        f"Replace it with the repository's own .git, or trust the repository: {how_to_trust()}.")
 
 
 def _git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:

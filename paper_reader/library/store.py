@@ -131,25 +131,35 @@ def make_dirs(folder: str | Path) -> Path:
 
 def foreign_source(source: str, named_in: str | Path) -> str | None:
     """Why a paper that a file of a notes repository names (a note's `source:`, a reading list's
-    entry) may not be opened, or None when it may. A repository the user did not make here nor
-    trust (a clone) may name its own PDFs and arXiv papers, not a file elsewhere on the user's disk
-    (it would be read into a note the user may push) nor a server of its choosing."""
+    entry) may not be opened, or None when it may (`source_rule`)."""
+    return source_rule(named_in)(source)
+
+
+def source_rule(named_in: str | Path):
+    """For the file `named_in`, a function from a paper it names to why that paper may not be
+    opened (None when it may). A repository the user did not make here nor trust (a clone) may name
+    its own PDFs and arXiv papers, not a file elsewhere on the user's disk (it would be read into a
+    note the user may push) nor a server of its choosing. Whose repository it is is looked up once."""
     from paper_reader.settings import how_to_trust, own_repository
     from paper_reader.sources.arxiv import SourceKind, parse_source
     from paper_reader.sources.http import redact
 
     roots = repositories(named_in)
     if not roots or own_repository(roots[0]):
-        return None
-    kind = parse_source(source).kind
-    if kind is SourceKind.ARXIV:
-        return None  # fetched from the arXiv endpoint the user's settings name
-    how = f"give it on the command line yourself, or trust the repository: {how_to_trust()}"
-    if kind is SourceKind.URL:
-        return (f"{named_in} names {redact(source)}: a repository you did not make with `paper-reader init` "
-                f"may not choose a server to fetch from; {how}.")
-    written = os.path.normpath(os.path.abspath(source))
-    if _under(written, os.path.abspath(roots[0])) or _under(written, os.path.realpath(roots[0])):
-        return None  # inside as written: a symlink there that leads out is refused when opened (check)
-    return (f"{named_in} names {source}, outside the notes repository {roots[0]}: a repository you did not make "
-            f"with `paper-reader init` may name only its own files, not yours; {how}.")
+        return lambda source: None
+    root, how = roots[0], f"give it on the command line yourself, or trust the repository: {how_to_trust()}"
+
+    def refusal(source: str) -> str | None:
+        kind = parse_source(source).kind
+        if kind is SourceKind.ARXIV:
+            return None  # fetched from the arXiv endpoint the user's settings name
+        if kind is SourceKind.URL:
+            return (f"{named_in} names {redact(source)}: a repository you did not make with `paper-reader init` "
+                    f"may not choose a server to fetch from; {how}.")
+        written = os.path.normpath(os.path.abspath(source))
+        if _under(written, os.path.abspath(root)) or _under(written, os.path.realpath(root)):
+            return None  # inside as written: a symlink there that leads out is refused when opened (check)
+        return (f"{named_in} names {source}, outside the notes repository {root}: a repository you did not make "
+                f"with `paper-reader init` may name only its own files, not yours; {how}.")
+
+    return refusal

@@ -31,8 +31,9 @@ MAX_ENTRY_BYTES = 16 * 2**20  # a stored answer is a few kB; a larger file is no
 MAX_WINDOW = 10_000_000  # tokens: no model reads more
 
 
-def _count(value) -> bool:
-    return isinstance(value, bool) or (isinstance(value, int) and 0 <= value <= 10**12)
+def _count(value, limit: int) -> bool:
+    """A stored count as this program writes it: a whole number from 0 to `limit` (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= limit
 
 
 def _stored_completion(data) -> Completion | None:
@@ -41,7 +42,7 @@ def _stored_completion(data) -> Completion | None:
     if not isinstance(data, dict) or not isinstance(data.get("text"), str) or data.get("failed"):
         return None
     numbers = {k: data.get(k, 0) for k in ("input_tokens", "output_tokens", "cached_tokens")}
-    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 10**9 for v in numbers.values()):
+    if not all(_count(v, 10**9) for v in numbers.values()):
         return None
     return Completion(text=data["text"], **numbers, cost=0.0, cached=True)
 
@@ -78,7 +79,8 @@ class _SizeMemo:
             return {}
         if not isinstance(data, dict):
             return {}
-        return {k: v for k, v in data.items() if _count(v) and (k != "context_window" or 512 <= v <= MAX_WINDOW)}
+        return {k: v for k, v in data.items()
+                if isinstance(v, bool) or _count(v, 10**12) and (k != "context_window" or 512 <= v <= MAX_WINDOW)}
 
     def save(self) -> None:
         with self._lock:

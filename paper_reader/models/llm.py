@@ -250,14 +250,13 @@ class LiteLLM:
         prefix = provider.upper().replace("-", "_").split("_")[0]
         if any(k.startswith(prefix) and k.endswith(("_KEY", "_TOKEN")) and v for k, v in os.environ.items()):
             return  # the provider's own key is set; litellm reads it when it calls
-        if base:  # the provider's own server (its default, or its *_API_BASE variable)
-            from paper_reader.files import redact_urls
+        from paper_reader.files import redact_urls
 
-            names = {"friendliai": "FRIENDLI_TOKEN", "github": "GITHUB_API_KEY"}
-            wanted = names.get(provider, f"{provider.upper()}_API_KEY")
-            raise ModelError(f"{self.name}: litellm would send your OPENAI_API_KEY to {redact_urls(base)}, "
-                             f"{provider}'s server, because {provider}'s own key is not set. Set {wanted} "
-                             "(or choose another model with --model).")
+        # `base` is the provider's own server (its default, or its *_API_BASE variable)
+        wanted = {"friendliai": "FRIENDLI_TOKEN", "github": "GITHUB_API_KEY"}.get(provider, f"{provider.upper()}_API_KEY")
+        raise ModelError(f"{self.name}: litellm would send your OPENAI_API_KEY to {redact_urls(base)}, "
+                         f"{provider}'s server, because {provider}'s own key is not set. Set {wanted} "
+                         "(or choose another model with --model).")
 
     def complete(self, messages: list[dict], max_tokens: int) -> Completion:
         lm = self._litellm

@@ -191,6 +191,11 @@ def redact(url: str) -> str:
 
 
 
+def redact_source(source: str) -> str:
+    """A paper argument or reading-list entry fit to show: a URL without its password or signed query."""
+    return redact(source) if "://" in source else source
+
+
 def _check_pdf(tmp: Path, response: httpx.Response, url: str) -> None:
     expected, got = response.headers.get("Content-Length", ""), response.num_bytes_downloaded
     if expected.isdigit() and got != int(expected):

@@ -44,22 +44,21 @@ def load_list(path: str | Path) -> list[Entry]:
         entries = parse_text(text, p.parent)
     if not entries:
         raise InputError(f"{p}: the reading list has no entries.")
-    from paper_reader.library.store import foreign_source
+    from paper_reader.library.store import source_rule
 
-    return [replace(e, extra={**e.extra, "refused": why}) if (why := foreign_source(e.source, p)) else e
-            for e in entries]
+    refusal = source_rule(p)
+    return [replace(e, extra={**e.extra, "refused": why}) if (why := refusal(e.source)) else e for e in entries]
 
 
 def check_entry(entry: Entry) -> None:
     """Refuse, for this entry alone, one that names no paper or one its list may not name
-    (store.foreign_source)."""
+    (store.source_rule)."""
     if entry.extra.get("refused"):
         raise InputError(entry.extra["refused"])
     if entry.extra.get("missing"):
-        from paper_reader.sources.http import redact
+        from paper_reader.sources.http import redact_source
 
-        shown = redact(entry.source) if "://" in entry.source else entry.source
-        raise InputError(f"{shown}: the entry has no PDF file, arXiv ID or URL.")
+        raise InputError(f"{redact_source(entry.source)}: the entry has no PDF file, arXiv ID or URL.")
 
 
 def decode_list(raw: bytes, where: Path | str = "list") -> str:

@@ -99,9 +99,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (jinja's own signature)
         # a string's own methods take widths and counts too: "x".ljust(10**10), .zfill, .center, ...
         if isinstance(getattr(__obj, "__self__", None), str):
-            for value in (*args, *kwargs.values()):
-                if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) >= MAX_NUMBER_ARG:
-                    raise SecurityError(f"the string method '{__obj.__name__}' was given {value:g}, too large a number")
+            _small_numbers((*args, *kwargs.values()), f"the string method '{__obj.__name__}'")
         return super().call(__context, __obj, *args, **kwargs)
 
     def wrap_str_format(self, value):  # "...".format(...) and .format_map(...)
@@ -126,15 +124,20 @@ def _small_format(spec) -> None:
         raise SecurityError("a format width of a million or more characters, or one taken from an argument")
 
 
+def _small_numbers(values, what: str) -> None:
+    """Refuse a number of a million or more among the arguments (a width, count or length)."""
+    for value in values:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) >= MAX_NUMBER_ARG:
+            raise SecurityError(f"{what} was given {value:g}, too large a number")
+
+
 def _small_arguments(name: str, f):
     """The filter, refusing a number argument of a million or more (a width, count or length)."""
     skip = 2 if getattr(f, "jinja_pass_arg", None) else 1  # the context or environment, then the value
 
     @wraps(f)
     def bounded(*args, **kwargs):
-        for value in (*args[skip:], *kwargs.values()):
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) >= MAX_NUMBER_ARG:
-                raise SecurityError(f"the filter '{name}' was given {value:g}, too large a number")
+        _small_numbers((*args[skip:], *kwargs.values()), f"the filter '{name}'")
         if name == "format" and len(args) >= skip:
             _small_format(args[skip - 1])
         return f(*args, **kwargs)
